@@ -1,0 +1,27 @@
+package dev.clipengine.weights;
+
+import java.util.Locale;
+
+/** Element types a safetensors file can declare, with their byte sizes. */
+public enum DType {
+    F64(8), F32(4), F16(2), BF16(2), I64(8), I32(4), I16(2), I8(1), U8(1), BOOL(1);
+
+    public final int bytes;
+
+    DType(int bytes) {
+        this.bytes = bytes;
+    }
+
+    /** Parses the safetensors spelling ("F32", "BF16", ...); null when unknown. */
+    public static DType parse(String name) {
+        try {
+            return valueOf(name.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    public boolean isFloat() {
+        return this == F64 || this == F32 || this == F16 || this == BF16;
+    }
+}
