@@ -1,0 +1,58 @@
+package dev.clipengine.cli;
+
+import dev.clipengine.image.RgbImage;
+import dev.clipengine.model.ClipModel;
+import dev.clipengine.model.PositionalInterpolation;
+import dev.clipengine.model.VisionOutput;
+import dev.clipengine.weights.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "embed-image", sortOptions = false,
+        description = "Prints CLIP's image embedding (the projected class token, not normalized) of one image.")
+final class EmbedImageCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    ImageOptions image;
+
+    @Option(names = "--json", description = "Print {\"size\":S,\"grid\":[gh,gw],\"embedding\":[…]}.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        PositionalInterpolation interp = image.interpolation();
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        try (ClipModel clip = model.load()) {
+            int size = image.size == null ? clip.config().imageSize() : image.size;
+            clip.checkImageSize(size);
+            RgbImage img = image.read();
+            VisionOutput encoded = clip.encodeImage(img, size, interp);
+            float[] embedding = encoded.imageEmbedding();
+            if (json) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("size", size);
+                r.put("grid", new int[] {encoded.gridH(), encoded.gridW()});
+                r.put("embedding", embedding);
+                out.println(Json.write(r));
+            } else {
+                out.println(image.image + " (" + img.width() + "x" + img.height() + ") at " + size + ", grid "
+                        + encoded.gridH() + "x" + encoded.gridW() + "\n  embedding[" + embedding.length + "]: " + Output.preview(embedding));
+            }
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,52 @@
+package dev.clipengine.segment;
+
+import dev.clipengine.model.ClipModel;
+import dev.clipengine.model.ZeroShot;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.WeakHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Class text features by prompt ensembling (spec cliptrase.md §3.1): for each name, encode every
+ * template with the name filled in, L2-normalize each, average, L2-normalize the mean. Results are
+ * cached per (model, names, templates), so a batch of images pays for the text tower once.
+ */
+public final class TextFeatures {
+
+    private record Key(List<String> names, List<String> templates) {
+    }
+
+    /** Per model (weakly held, so a closed and dropped model takes its features with it), per vocabulary. */
+    private static final Map<ClipModel, Map<Key, float[][]>> CACHE = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final int VOCABULARIES_PER_MODEL = 64;
+
+    private TextFeatures() {
+    }
+
+    /** One unit-norm feature row per name (cached; the returned rows must not be modified). */
+    public static float[][] of(ClipModel model, List<String> names, List<String> templates) {
+        Key key = new Key(List.copyOf(names), List.copyOf(templates));
+        Map<Key, float[][]> perModel = CACHE.computeIfAbsent(model, m -> new ConcurrentHashMap<>());
+        float[][] hit = perModel.get(key);
+        if (hit != null) return hit;
+        float[][] rows = new float[names.size()][];
+        for (int i = 0; i < rows.length; i++) rows[i] = ensemble(model, names.get(i), templates);
+        if (perModel.size() >= VOCABULARIES_PER_MODEL) perModel.clear();
+        perModel.put(key, rows);
+        return rows;
+    }
+
+    static float[] ensemble(ClipModel model, String name, List<String> templates) {
+        float[] mean = null;
+        for (String t : templates) {
+            float[] e = ZeroShot.normalized(model.embedText(t.replace("{}", name)).embedding());
+            if (mean == null) mean = new float[e.length];
+            for (int c = 0; c < e.length; c++) mean[c] += e[c];
+        }
+        for (int c = 0; c < mean.length; c++) mean[c] /= templates.size();
+        return ZeroShot.normalized(mean);
+    }
+}

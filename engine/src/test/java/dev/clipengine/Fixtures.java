@@ -1,0 +1,72 @@
+package dev.clipengine;
+
+import dev.clipengine.weights.SafetensorsFile;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Where the conformance fixtures are ({@code ../shared/fixtures/clip-tiny}, or {@code -Dclip.shared=DIR}).
+ * A missing folder fails the run under CI (so the suite never passes vacuously there) and is a loud
+ * skip elsewhere.
+ */
+public final class Fixtures {
+
+    private Fixtures() {
+    }
+
+    public static Path shared() {
+        return Path.of(System.getProperty("clip.shared", "../../shared")).toAbsolutePath().normalize();
+    }
+
+    public static Path clipTiny() {
+        Path dir = shared().resolve("fixtures/clip-tiny");
+        if (!Files.isDirectory(dir)) {
+            String msg = "CONFORMANCE FIXTURES MISSING: " + dir + " does not exist; set -Dclip.shared=<path to shared/>";
+            System.err.println("!!! " + msg);
+            if ("true".equals(System.getenv("CI"))) Assertions.fail(msg);
+            Assumptions.abort(msg);
+        }
+        return dir;
+    }
+
+    public static Path dataset(String name) {
+        try (var files = Files.walk(shared().resolve("data/datasets"))) {
+            // label maps share the image names (CamVid valannot/, ADE annotations/): take the image
+            return files.filter(p -> p.getFileName().toString().equals(name))
+                    .filter(p -> !p.toString().contains("annot")).findFirst()
+                    .orElseThrow(() -> new AssertionError("fixture image " + name + " not found under " + shared()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static SafetensorsFile golden() {
+        try {
+            return SafetensorsFile.open(clipTiny().resolve("golden.safetensors"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Largest absolute element-wise difference; fails on a length mismatch. */
+    public static float maxAbsDiff(float[] expected, float[] actual) {
+        Assertions.assertEquals(expected.length, actual.length, "length");
+        float m = 0;
+        for (int i = 0; i < expected.length; i++) {
+            float d = Math.abs(expected[i] - actual[i]);
+            if (!(d <= m)) m = Float.isNaN(d) ? Float.NaN : d;
+            if (Float.isNaN(m)) return m;
+        }
+        return m;
+    }
+
+    public static void assertClose(float[] expected, float[] actual, float tol, String what) {
+        float d = maxAbsDiff(expected, actual);
+        Assertions.assertTrue(d <= tol, what + ": max |diff| = " + d + " > " + tol);
+    }
+}
