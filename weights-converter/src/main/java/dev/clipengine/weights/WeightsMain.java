@@ -1,0 +1,151 @@
+package dev.clipengine.weights;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code clip-weights}: this module's own command line ({@code convert}, {@code info}). The engine's
+ * CLI registers {@link ConvertCommand} and {@link InfoCommand} as its own subcommands and then calls
+ * {@link #configure(CommandLine)} so that errors look the same there.
+ */
+@Command(name = "clip-weights",
+        mixinStandardHelpOptions = true,
+        versionProvider = WeightsMain.Version.class,
+        subcommands = {ConvertCommand.class, InfoCommand.class, CommandLine.HelpCommand.class},
+        synopsisHeading = "%nSYNOPSIS%n  ",
+        customSynopsis = "clip-weights COMMAND [OPTIONS] [ARGS]",
+        descriptionHeading = "%nDESCRIPTION%n",
+        description = {
+            "Reads CLIP checkpoints in the formats people hold (OpenAI/OpenCLIP or Hugging Face safetensors, "
+                + "single files, sharded indexes or checkpoint folders) and writes the clip engine's canonical "
+                + "weights file."},
+        optionListHeading = "%nOPTIONS%n",
+        commandListHeading = "%nCOMMANDS%n",
+        footerHeading = "%nEXIT STATUS%n",
+        footer = {"  0 on success, 2 on bad arguments or unusable input (one line on stderr).",
+            "",
+            "Run 'clip-weights help COMMAND' for a command's manual."})
+public final class WeightsMain implements Callable<Integer> {
+
+    /** Exit code for bad arguments and unusable input. */
+    public static final int EXIT_ERROR = 2;
+
+    @Spec
+    CommandSpec spec;
+
+    public WeightsMain() {
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("error: missing command (convert or info)");
+        err.println("Try 'clip-weights --help' for more information.");
+        return EXIT_ERROR;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** A configured {@code clip-weights} command line. */
+    public static CommandLine commandLine() {
+        return configure(new CommandLine(new WeightsMain()));
+    }
+
+    /**
+     * Installs the error handling of these commands on {@code cl} and every subcommand it has now:
+     * an exception while running prints {@code error: <one line>} on the command's error stream and
+     * exits {@value #EXIT_ERROR} (no stack trace); a bad argument prints one line plus a hint to
+     * {@code --help} and exits {@value #EXIT_ERROR}.
+     */
+    public static CommandLine configure(CommandLine cl) {
+        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            cmd.getErr().println("error: " + describe(ex));
+            cmd.getErr().flush();
+            return EXIT_ERROR;
+        });
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine cmd = ex.getCommandLine();
+            PrintWriter err = cmd.getErr();
+            err.println("error: " + WeightsFormatException.oneLine(ex.getMessage()));
+            err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+            err.flush();
+            return EXIT_ERROR;
+        });
+        return cl;
+    }
+
+    /** One line saying what went wrong, for users (no class names for the expected cases). */
+    public static String describe(Throwable ex) {
+        String msg;
+        if (ex instanceof WeightsFormatException) {
+            msg = ex.getMessage();
+        } else if (ex instanceof NoSuchFileException f) {
+            msg = f.getFile() + ": no such file or directory";
+        } else if (ex instanceof AccessDeniedException f) {
+            msg = f.getFile() + ": permission denied";
+        } else if (ex instanceof FileSystemException f) {
+            msg = (f.getFile() == null ? "" : f.getFile() + ": ") + (f.getReason() == null ? f.getClass().getSimpleName() : f.getReason());
+        } else if (ex instanceof IOException || ex instanceof IllegalArgumentException) {
+            msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+        } else {
+            msg = ex.getClass().getSimpleName() + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
+        }
+        return WeightsFormatException.oneLine(msg);
+    }
+
+    /** Version from the jar manifest when there is one. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = WeightsMain.class.getPackage().getImplementationVersion();
+            return new String[] {"clip-weights " + (v == null ? "(development build)" : v)};
+        }
+    }
+
+    /** {@code --dtype} values: f32, f16, bf16 (any case; float32, float16, bfloat16 too). */
+    static final class DTypeConverter implements CommandLine.ITypeConverter<DType> {
+        @Override
+        public DType convert(String value) {
+            return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+                case "f32", "fp32", "float32" -> DType.F32;
+                case "f16", "fp16", "float16", "half" -> DType.F16;
+                case "bf16", "bfloat16" -> DType.BF16;
+                default -> throw new CommandLine.TypeConversionException("expected f32, f16 or bf16 but was '" + value + "'");
+            };
+        }
+    }
+
+    /** Head-count options shared by the commands. */
+    static HeadCounts heads(CommandSpec spec, Integer vision, Integer text) {
+        if (vision != null && vision <= 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--vision-heads must be positive, got " + vision);
+        }
+        if (text != null && text <= 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--text-heads must be positive, got " + text);
+        }
+        return new HeadCounts(vision, text);
+    }
+
+    /** 1234567 -> "1.2 MiB". */
+    static String humanBytes(long n) {
+        if (n < 1024) return n + " B";
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = n;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+}
