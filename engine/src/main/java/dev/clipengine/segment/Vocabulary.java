@@ -67,8 +67,13 @@ public record Vocabulary(String name, List<String> classes, List<String> backgro
      */
     public static Vocabulary parse(String commaSeparated, String backgroundCommaSeparated) {
         List<String> classes = split(commaSeparated, "class");
-        List<String> bg = backgroundCommaSeparated == null ? List.of() : split(backgroundCommaSeparated, "background");
+        List<String> bg = backgroundCommaSeparated == null ? List.of() : backgroundWords(backgroundCommaSeparated);
         return new Vocabulary("custom", classes, bg);
+    }
+
+    /** Parses a comma-separated background word list (duplicates allowed: the reference's VOC21 list has one). */
+    public static List<String> backgroundWords(String commaSeparated) {
+        return split(commaSeparated, "background");
     }
 
     private static List<String> split(String s, String what) {

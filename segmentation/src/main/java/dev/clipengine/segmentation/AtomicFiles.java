@@ -9,11 +9,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /** Writes a file atomically: a temporary file in the target's directory, then an atomic rename over the target. */
-final class AtomicFiles {
+public final class AtomicFiles {
 
     /** Body that writes the file's content. */
     @FunctionalInterface
-    interface Writer {
+    public interface Writer {
         void write(OutputStream out) throws IOException;
     }
 
@@ -25,7 +25,7 @@ final class AtomicFiles {
      * {@code ATOMIC_MOVE, REPLACE_EXISTING}; the temporary file is deleted if anything fails. Readers never see a
      * partial file.
      */
-    static void write(Path target, Writer body) throws IOException {
+    public static void write(Path target, Writer body) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir == null) throw new IOException("no parent directory for " + target);
@@ -50,5 +50,10 @@ final class AtomicFiles {
                 }
             }
         }
+    }
+
+    /** Writes UTF-8 text atomically. */
+    public static void writeString(Path target, String text) throws IOException {
+        write(target, out -> out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 }

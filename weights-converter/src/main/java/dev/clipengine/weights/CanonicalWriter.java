@@ -16,16 +16,17 @@ import java.util.Map;
  * source_sha256   its SHA-256 (hex), when known
  * dtype           "F32", "F16" or "BF16"
  * </pre>
- * The data section starts at a multiple of 64 bytes and every tensor starts at a multiple of 64
- * bytes within it (zero padding between tensors), so mapped tensors are aligned for vector loads.
+ * Tensors are contiguous (no gaps): the reference safetensors library refuses files with gaps
+ * between tensors, and the canonical file must open in Python tools too. The data section starts at
+ * a multiple of 8 bytes; the kernels read weights with unaligned loads, so nothing needs more.
  * F16 rounds to nearest even ({@link Float#floatToFloat16}); BF16 rounds to nearest even on the
  * float bits, keeping NaN ({@link SafetensorsWriter#toBf16}); a tensor already in the target dtype is
  * copied bit for bit. The write streams tensor by tensor and is atomic (temporary file, then move).
  */
 public final class CanonicalWriter {
 
-    /** Tensor alignment within the data section (and of the data section within the file). */
-    public static final int ALIGNMENT = 64;
+    /** Tensor alignment within the data section: 1 = contiguous, the layout every safetensors reader accepts. */
+    public static final int ALIGNMENT = 1;
 
     private CanonicalWriter() {
     }

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
             "Reads INPUT, maps its tensors to OpenAI's names (Hugging Face q/k/v projections fused into "
                 + "in_proj, projections transposed), checks every shape against the architecture read from "
                 + "the shapes, and writes OUTPUT: a safetensors file whose metadata records the architecture "
-                + "(heads included), the source file name and its SHA-256. Tensors are 64-byte aligned. The "
+                + "(heads included), the source file name and its SHA-256. Tensors are stored contiguously, as every safetensors reader expects. The "
                 + "output is written to a temporary file beside it and moved into place, so an interrupted "
                 + "run leaves no partial file.",
             "",

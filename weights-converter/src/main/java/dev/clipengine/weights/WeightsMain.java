@@ -65,19 +65,21 @@ public final class WeightsMain implements Callable<Integer> {
      * Installs the error handling of these commands on {@code cl} and every subcommand it has now:
      * an exception while running prints {@code error: <one line>} on the command's error stream and
      * exits {@value #EXIT_ERROR} (no stack trace); a bad argument prints one line plus a hint to
-     * {@code --help} and exits {@value #EXIT_ERROR}.
+     * {@code --help} on the same line and exits {@value #EXIT_ERROR}. With {@code -Dclipengine.debug=true}
+     * the stack trace follows, for bug reports.
      */
     public static CommandLine configure(CommandLine cl) {
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             cmd.getErr().println("error: " + describe(ex));
+            if (Boolean.getBoolean("clipengine.debug")) ex.printStackTrace(cmd.getErr());
             cmd.getErr().flush();
             return EXIT_ERROR;
         });
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine cmd = ex.getCommandLine();
             PrintWriter err = cmd.getErr();
-            err.println("error: " + WeightsFormatException.oneLine(ex.getMessage()));
-            err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+            err.println("error: " + WeightsFormatException.oneLine(ex.getMessage())
+                    + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
             err.flush();
             return EXIT_ERROR;
         });
@@ -95,10 +97,14 @@ public final class WeightsMain implements Callable<Integer> {
             msg = f.getFile() + ": permission denied";
         } else if (ex instanceof FileSystemException f) {
             msg = (f.getFile() == null ? "" : f.getFile() + ": ") + (f.getReason() == null ? f.getClass().getSimpleName() : f.getReason());
-        } else if (ex instanceof IOException || ex instanceof IllegalArgumentException) {
+        } else if (ex instanceof IOException || ex instanceof IllegalArgumentException || ex instanceof IllegalStateException) {
             msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+        } else if (ex instanceof java.io.UncheckedIOException u) {
+            return describe(u.getCause());
+        } else if (ex instanceof OutOfMemoryError) {
+            msg = "out of memory (" + ex.getMessage() + "); give the JVM more with -Xmx";
         } else {
-            msg = ex.getClass().getSimpleName() + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
+            msg = "internal error: " + ex + " (rerun with -Dclipengine.debug=true for the stack trace)";
         }
         return WeightsFormatException.oneLine(msg);
     }

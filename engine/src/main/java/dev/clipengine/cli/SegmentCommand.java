@@ -1,0 +1,257 @@
+package dev.clipengine.cli;
+
+import dev.clipengine.image.ImageDecoder;
+import dev.clipengine.image.RgbImage;
+import dev.clipengine.model.ClipModel;
+import dev.clipengine.model.PositionalInterpolation;
+import dev.clipengine.segment.SegmentOptions;
+import dev.clipengine.segment.Segmentation;
+import dev.clipengine.segment.Segmenter;
+import dev.clipengine.segment.Vocabulary;
+import dev.clipengine.segmentation.AtomicFiles;
+import dev.clipengine.segmentation.LabelMapWriter;
+import dev.clipengine.segmentation.OverlayRenderer;
+import dev.clipengine.weights.Json;
+import dev.clipengine.weights.WeightsMain;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+@Command(name = "segment", sortOptions = false,
+        description = {
+                "Open-vocabulary semantic segmentation with CLIPtrase (training-free): every pixel gets one of the given classes.",
+                "",
+                "For each image IMG it writes DIR/<stem>.labels.png (pixel value = class index, 8-bit when the labels fit, "
+                        + "else 16-bit; with background words, index C = background), DIR/<stem>.overlay.png (the image with "
+                        + "translucent class colours and a legend) and DIR/<stem>.json (classes, size, clusters, noise patches, "
+                        + "class fractions, timings). Text features are computed once for the whole batch.",
+                "",
+                "Defaults follow the reference code: --size 336 with DBSCAN eps 1.1 / min-samples 7 (224: 0.7 / 3), "
+                        + "CLIPtrase's positional interpolation, the 80 ImageNet prompt templates, CLS-row denoising."})
+final class SegmentCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--image", required = true, arity = "1..*", paramLabel = "IMG",
+            description = "Images (PNG, JPEG) or folders of images; repeat or list several.")
+    List<Path> images;
+
+    static final class ClassSource {
+        @Option(names = "--classes", paramLabel = "\"road,car,sky\"", description = "Class names separated by commas.")
+        String classes;
+
+        @Option(names = "--vocabulary", paramLabel = "NAME",
+                description = "A bundled vocabulary: VOC20, VOC21, COCO80, COCO171, PC59, PC60, PC459, ADE150, ADEFULL.")
+        String vocabulary;
+
+        @Option(names = "--classes-file", paramLabel = "FILE", description = "One class name per line ('#' comments and blank lines skipped).")
+        Path classesFile;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    ClassSource classSource;
+
+    @Option(names = "--background", paramLabel = "\"sky,wall,…\"",
+            description = "Background words, scored like classes and collapsed into one label C (default: the vocabulary's list, none for --classes).")
+    String background;
+
+    @Option(names = "--size", defaultValue = "336", paramLabel = "S", description = "Network input side (default ${DEFAULT-VALUE}).")
+    int size;
+
+    @Option(names = "--protocol", defaultValue = "cliptrase", paramLabel = "P",
+            description = "cliptrase: short side to S, centre crop SxS, maps at SxS (the reference). full: the whole image on a non-square grid, maps at the original size.")
+    String protocol;
+
+    @Option(names = "--eps", paramLabel = "E", description = "DBSCAN radius (default 1.1 at 336, 0.7 at 224).")
+    Double eps;
+
+    @Option(names = "--min-samples", paramLabel = "N", description = "DBSCAN core-point threshold (default 7 at 336, 3 at 224).")
+    Integer minSamples;
+
+    @Option(names = "--cls-reweight", negatable = true,
+            description = "Weight each class by its CLS-token logit (the reference does this for VOC20 only; default: on for --vocabulary VOC20).")
+    Boolean clsReweight;
+
+    @Option(names = "--denoise", defaultValue = "cls-row", paramLabel = "MODE",
+            description = "cls-row (the reference code) or self-weight (the paper's Eq. 7, as interpreted here).")
+    String denoise;
+
+    @Option(names = "--pos-interp", defaultValue = "cliptrase", paramLabel = "MODE",
+            description = "Positional embedding interpolation: cliptrase (default) or bicubic.")
+    String posInterp;
+
+    @Option(names = "--templates", paramLabel = "FILE", description = "Prompt templates, one per line with {} for the class (default: the 80 ImageNet templates).")
+    Path templates;
+
+    @Option(names = "--exif", description = "Honour the EXIF orientation of JPEG files (the reference does not).")
+    boolean exif;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (created if missing).")
+    Path out;
+
+    @Option(names = "--json", description = "Also print each image's JSON summary on stdout, one line per image.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        SegmentOptions options = options();
+        Vocabulary vocabulary = vocabulary();
+        List<Path> inputs = expandImages(images);
+        checkStems(inputs);
+        Files.createDirectories(out);
+        PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
+        int failures = 0;
+        try (ClipModel clip = model.load()) {
+            Segmenter segmenter = new Segmenter(clip, options);
+            if (inputs.size() > 1) stderr.printf("segment: %d images, %d classes%s%n", inputs.size(), vocabulary.classes().size(),
+                    vocabulary.hasBackground() ? " + " + vocabulary.background().size() + " background words" : "");
+            long start = System.nanoTime();
+            segmenter.textFeatures(vocabulary);   // once for the batch, and not counted in the first image's time
+            for (int i = 0; i < inputs.size(); i++) {
+                Path img = inputs.get(i);
+                try {
+                    RgbImage rgb = ImageDecoder.read(img, exif);
+                    Segmentation s = segmenter.segment(rgb, vocabulary);
+                    String summary = write(img, s, options);
+                    if (json) stdout.println(summary);
+                } catch (IOException | IllegalArgumentException e) {
+                    failures++;
+                    stderr.println("error: " + (inputs.size() > 1 ? img + ": " : "") + WeightsMain.describe(e));
+                }
+                if (inputs.size() > 1) progress(stderr, i + 1, inputs.size(), start);
+            }
+        }
+        stdout.flush();
+        stderr.flush();
+        return failures == 0 ? 0 : ClipCli.EXIT_BAD_INPUT;
+    }
+
+    private SegmentOptions options() throws IOException {
+        SegmentOptions.Protocol p = switch (protocol.toLowerCase(Locale.ROOT)) {
+            case "cliptrase" -> SegmentOptions.Protocol.CLIPTRASE;
+            case "full" -> SegmentOptions.Protocol.FULL;
+            default -> throw new IllegalArgumentException("unknown --protocol '" + protocol + "' (expected cliptrase or full)");
+        };
+        SegmentOptions.DenoiseMode d = switch (denoise.toLowerCase(Locale.ROOT)) {
+            case "cls-row" -> SegmentOptions.DenoiseMode.CLS_ROW;
+            case "self-weight" -> SegmentOptions.DenoiseMode.SELF_WEIGHT;
+            default -> throw new IllegalArgumentException("unknown --denoise '" + denoise + "' (expected cls-row or self-weight)");
+        };
+        List<String> t = templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(templates);
+        return new SegmentOptions(size, p, eps, minSamples, clsReweight, d, PositionalInterpolation.parse(posInterp), t);
+    }
+
+    private Vocabulary vocabulary() throws IOException {
+        if (classSource.vocabulary != null) {
+            Vocabulary v = Vocabulary.named(classSource.vocabulary);
+            return background == null ? v : new Vocabulary(v.name(), v.classes(), Vocabulary.backgroundWords(background));
+        }
+        String classes;
+        if (classSource.classes != null) {
+            classes = classSource.classes;
+        } else {
+            List<String> lines = new ArrayList<>();
+            for (String line : Files.readAllLines(classSource.classesFile, StandardCharsets.UTF_8)) {
+                if (!line.isBlank() && !line.strip().startsWith("#")) lines.add(line.strip());
+            }
+            if (lines.isEmpty()) throw new IllegalArgumentException(classSource.classesFile + ": no class names");
+            if (lines.size() != lines.stream().distinct().count()) {
+                throw new IllegalArgumentException(classSource.classesFile + ": duplicate class names");
+            }
+            return new Vocabulary("custom", lines, background == null ? List.of() : Vocabulary.backgroundWords(background));
+        }
+        return Vocabulary.parse(classes, background);
+    }
+
+    static List<Path> expandImages(List<Path> args) throws IOException {
+        List<Path> out = new ArrayList<>();
+        for (Path p : args) {
+            if (Files.isDirectory(p)) {
+                try (Stream<Path> files = Files.list(p)) {
+                    List<Path> found = files.filter(f -> Files.isRegularFile(f) && isImageName(f)).sorted().toList();
+                    if (found.isEmpty()) throw new IllegalArgumentException(p + ": folder holds no .png/.jpg/.jpeg/.bmp/.gif images");
+                    out.addAll(found);
+                }
+            } else {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    private static boolean isImageName(Path f) {
+        String n = f.getFileName().toString().toLowerCase(Locale.ROOT);
+        return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".bmp") || n.endsWith(".gif");
+    }
+
+    static String stem(Path p) {
+        String n = p.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    /** Two inputs with one stem would overwrite each other's outputs: refuse before doing any work. */
+    private static void checkStems(List<Path> inputs) {
+        Map<String, Path> seen = new HashMap<>();
+        for (Path p : inputs) {
+            Path other = seen.put(stem(p), p);
+            if (other != null) {
+                throw new IllegalArgumentException("inputs " + other + " and " + p + " would both write " + stem(p) + ".*; rename one");
+            }
+        }
+    }
+
+    private String write(Path img, Segmentation s, SegmentOptions options) throws IOException {
+        String stem = stem(img);
+        int w = s.image().width(), h = s.image().height(), labelCount = s.vocabulary().labelCount();
+        String[] names = new String[labelCount];
+        for (int i = 0; i < labelCount; i++) names[i] = s.vocabulary().labelName(i);
+        LabelMapWriter.writePng(out.resolve(stem + ".labels.png"), s.labels(), w, h, labelCount);
+        OverlayRenderer.writePng(out.resolve(stem + ".overlay.png"), s.image().rgb(), w, h, s.labels(), names);
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("image", img.toString());
+        j.put("classes", List.of(names));
+        j.put("size", options.size());
+        j.put("protocol", options.protocol().name().toLowerCase(Locale.ROOT));
+        j.put("width", w);
+        j.put("height", h);
+        j.put("grid", new int[] {s.gridH(), s.gridW()});
+        j.put("clusters", s.clusters());
+        j.put("noise_patches", s.noisePatches());
+        j.put("class_fractions", s.classFractions());
+        j.put("timings_ms", s.timingsMs());
+        String text = Json.write(j);
+        AtomicFiles.writeString(out.resolve(stem + ".json"), text + "\n");
+        return text;
+    }
+
+    private static void progress(PrintWriter err, int done, int total, long startNanos) {
+        double elapsed = (System.nanoTime() - startNanos) / 1e9;
+        double eta = elapsed / done * (total - done);
+        int width = 30, filled = (int) Math.round(width * (double) done / total);
+        err.printf("\r[%s%s] %d/%d  %.1f s elapsed, ETA %.1f s%s", "#".repeat(filled), " ".repeat(width - filled),
+                done, total, elapsed, eta, done == total ? "\n" : "");
+        err.flush();
+    }
+}

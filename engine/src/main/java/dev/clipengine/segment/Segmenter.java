@@ -1,0 +1,139 @@
+package dev.clipengine.segment;
+
+import dev.clipengine.image.ClipPreprocess;
+import dev.clipengine.image.RgbImage;
+import dev.clipengine.model.AttentionMode;
+import dev.clipengine.model.ClipModel;
+import dev.clipengine.model.VisionOutput;
+import dev.clipengine.model.ZeroShot;
+import dev.clipengine.segmentation.ClusterVoting;
+import dev.clipengine.segmentation.Dbscan;
+import dev.clipengine.segmentation.Denoise;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * CLIPtrase segmentation (spec cliptrase.md §3.2): the CLIPtrase forward gives patch features and
+ * the second-to-last block's correlation W; patch·text logits give a per-pixel CLIP prediction;
+ * W, denoised, is clustered with DBSCAN; cluster prototypes, smoothed, split the image into regions
+ * and each region takes its majority class.
+ *
+ * <p>Stateless apart from the model and options: one instance (or many) may be used from any number
+ * of threads at once on one loaded model.
+ */
+public final class Segmenter {
+
+    /** The reference multiplies the cosine logits by a literal 100 (OpenAI's exp(logit_scale)). */
+    static final float LOGIT_SCALE = 100f;
+
+    private final ClipModel model;
+    private final SegmentOptions options;
+
+    public Segmenter(ClipModel model, SegmentOptions options) {
+        model.checkImageSize(options.size());
+        this.model = model;
+        this.options = options;
+    }
+
+    public SegmentOptions options() {
+        return options;
+    }
+
+    /** Class text features for the vocabulary (prompt-ensembled, cached per model and vocabulary). */
+    public float[][] textFeatures(Vocabulary vocabulary) {
+        return TextFeatures.of(model, vocabulary.textRows(), options.templates());
+    }
+
+    public Segmentation segment(RgbImage original, Vocabulary vocabulary) {
+        Map<String, Double> timings = new LinkedHashMap<>();
+        long t0 = System.nanoTime();
+        float[][] text = textFeatures(vocabulary);
+        long t1 = System.nanoTime();
+        timings.put("text", ms(t1 - t0));
+
+        int s = options.size(), patch = model.config().patchSize();
+        RgbImage input;
+        int outW, outH;
+        if (options.protocol() == SegmentOptions.Protocol.CLIPTRASE) {
+            input = ClipPreprocess.centerCrop(ClipPreprocess.resizeShortSide(original, s), s);
+            outW = outH = s;
+        } else {
+            input = fullProtocolInput(original, s, patch);
+            outW = original.width();
+            outH = original.height();
+        }
+        float[] pixels = ClipPreprocess.normalize(input);
+        VisionOutput out = model.vision().forward(pixels, input.height(), input.width(), options.posInterp(),
+                AttentionMode.CLIPTRASE, true, false);
+        long t2 = System.nanoTime();
+        timings.put("network", ms(t2 - t1));
+
+        int gh = out.gridH(), gw = out.gridW(), n = gh * gw, e = out.embedDim(), rows = text.length;
+        float[] features = out.tokens();
+        // every token L2-normalized (spec §3.2), then patch logits [rows × gh × gw], class-major
+        float[] cls = ZeroShot.normalized(java.util.Arrays.copyOfRange(features, 0, e));
+        float[] logits = new float[rows * n];
+        for (int p = 0; p < n; p++) {
+            float[] f = ZeroShot.normalized(java.util.Arrays.copyOfRange(features, (1 + p) * e, (2 + p) * e));
+            for (int c = 0; c < rows; c++) logits[c * n + p] = LOGIT_SCALE * dot(f, text[c]);
+        }
+        float[] classWeights = null;
+        if (options.effectiveClsReweight(vocabulary)) {
+            classWeights = new float[rows];
+            for (int c = 0; c < rows; c++) classWeights[c] = LOGIT_SCALE * dot(cls, text[c]);
+        }
+
+        int tokens = n + 1;
+        float[] m;
+        int[] labels;
+        if (options.denoise() == SegmentOptions.DenoiseMode.CLS_ROW) {
+            m = Denoise.clsRow(out.correlation(), tokens);
+            labels = Dbscan.fit(m, n, n, options.effectiveEps(), options.effectiveMinSamples());
+        } else {
+            Denoise.SelfWeight sw = Denoise.selfWeight(out.correlation(), tokens);
+            m = sw.m();
+            int kept = sw.kept().length;
+            labels = sw.expandLabels(Dbscan.fit(sw.features(), kept, kept, options.effectiveEps(), options.effectiveMinSamples()));
+        }
+        long t3 = System.nanoTime();
+        timings.put("dbscan", ms(t3 - t2));
+
+        ClusterVoting.Result r = ClusterVoting.run(logits, rows, gh, gw, classWeights, vocabulary.classes().size(),
+                vocabulary.hasBackground(), m, labels, outH, outW);
+        long t4 = System.nanoTime();
+        timings.put("postprocess", ms(t4 - t3));
+        timings.put("total", ms(t4 - t0));
+        RgbImage aligned = options.protocol() == SegmentOptions.Protocol.CLIPTRASE ? input : original;
+        return new Segmentation(vocabulary, aligned, gh, gw, r.pred(), r.rawPred(), r.rawGap(), r.clusterMap(), m, labels,
+                r.clusters(), r.noise(), timings);
+    }
+
+    /**
+     * The {@code full} protocol's network input: the short side resized to S and the long side to the
+     * nearest multiple of the patch (at most half a patch of aspect change), with PIL bicubic.
+     */
+    static RgbImage fullProtocolInput(RgbImage img, int s, int patch) {
+        int w = img.width(), h = img.height();
+        double scale = (double) s / Math.min(w, h);
+        int outW = w <= h ? s : Math.max(patch, (int) Math.round(w * scale / patch) * patch);
+        int outH = h < w ? s : Math.max(patch, (int) Math.round(h * scale / patch) * patch);
+        if (w == h) outW = outH = s;
+        int maxSide = ClipModel.MAX_IMAGE_SIZE;
+        if (outW > maxSide || outH > maxSide) {
+            throw new IllegalArgumentException("image aspect " + w + "x" + h + " at size " + s + " needs a " + outW + "x" + outH
+                    + " input, larger than " + maxSide + "; use --protocol cliptrase or a smaller --size");
+        }
+        return ClipPreprocess.resizeBicubic(img, outW, outH);
+    }
+
+    private static float dot(float[] a, float[] b) {
+        float s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    private static double ms(long nanos) {
+        return Math.round(nanos / 1e4) / 100.0;
+    }
+}
