@@ -8,10 +8,18 @@ package dev.clipengine.image;
 public final class ClipPreprocess {
     private ClipPreprocess() {}
 
-    /** CLIP's per-channel mean (R, G, B). */
-    public static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
-    /** CLIP's per-channel standard deviation (R, G, B). */
-    public static final float[] STD = {0.26862954f, 0.26130258f, 0.27577711f};
+    private static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
+    private static final float[] STD = {0.26862954f, 0.26130258f, 0.27577711f};
+
+    /** CLIP's mean of channel {@code c} (0 = R: 0.48145466, 1 = G: 0.4578275, 2 = B: 0.40821073). */
+    public static float mean(int c) {
+        return MEAN[c];
+    }
+
+    /** CLIP's standard deviation of channel {@code c} (0.26862954, 0.26130258, 0.27577711). */
+    public static float std(int c) {
+        return STD[c];
+    }
 
     /** Pillow's {@code PRECISION_BITS} for 8-bit resampling: 32 - 8 - 2. */
     private static final int PRECISION_BITS = 22;

@@ -139,7 +139,7 @@ class ImageDecoderTest {
         assertEquals(new RgbImage(1, 1, new byte[] {0x33, 0x66, (byte) 0x99}), img);
         float[] px = ClipPreprocess.clipPixels(img, 96);
         assertEquals(3 * 96 * 96, px.length);
-        assertEquals((0x33 / 255f - ClipPreprocess.MEAN[0]) / ClipPreprocess.STD[0], px[96 * 96 - 1]);
+        assertEquals((0x33 / 255f - ClipPreprocess.mean(0)) / ClipPreprocess.std(0), px[96 * 96 - 1]);
     }
 
     // ------------------------------------------------------------------ EXIF orientation
