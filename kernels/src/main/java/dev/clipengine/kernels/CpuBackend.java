@@ -48,6 +48,9 @@ public final class CpuBackend implements AutoCloseable {
      * {@code y[i][n] = sum_k x[i][k]*w[n][k] + bias[n]} with {@code w} N×K (PyTorch Linear weight layout).
      * x rows of length K = w.cols() start at {@code x[xOff + i*ldx]}; y rows at {@code y[yOff + i*ldy]}.
      *
+     * <p>Weights in a thread-confined segment are multiplied on the calling thread only (other threads may not
+     * read it). C must not overlap x or the weights (true of every GEMM here).
+     *
      * @param bias length N, or null
      */
     public void linear(float[] x, int xOff, int ldx, int m, WeightMatrix w, float[] bias, float[] y, int yOff, int ldy) {
@@ -57,15 +60,20 @@ public final class CpuBackend implements AutoCloseable {
         }
         Gemm.checkHeap("x", x, xOff, ldx, m, k);
         Gemm.checkHeap("y", y, yOff, ldy, m, n);
-        Gemm.run(pool, m, n, k, 1f, x, xOff, ldx, PanelPacker.weightRowsAreOutputs(w), bias, y, yOff, ldy);
+        Gemm.run(pool, m, n, k, 1f, x, xOff, ldx, PanelPacker.weightRowsAreOutputs(w), bias, y, yOff, ldy,
+                confined(w));
     }
 
-    /** {@code y = x · w} with {@code w} K×N (a right-multiplied projection such as CLIP's visual.proj). */
+    /**
+     * {@code y = x · w} with {@code w} K×N (a right-multiplied projection such as CLIP's visual.proj). Same threading
+     * and aliasing rules as {@link #linear}.
+     */
     public void matmul(float[] x, int xOff, int ldx, int m, WeightMatrix w, float[] y, int yOff, int ldy) {
         int k = w.rows(), n = w.cols();
         Gemm.checkHeap("x", x, xOff, ldx, m, k);
         Gemm.checkHeap("y", y, yOff, ldy, m, n);
-        Gemm.run(pool, m, n, k, 1f, x, xOff, ldx, PanelPacker.weightColumnsAreOutputs(w), null, y, yOff, ldy);
+        Gemm.run(pool, m, n, k, 1f, x, xOff, ldx, PanelPacker.weightColumnsAreOutputs(w), null, y, yOff, ldy,
+                confined(w));
     }
 
     /** {@code C[m×n] = alpha · A[m×k] · B[n×k]ᵀ}, all heap, strided. Overwrites C. */
@@ -74,7 +82,8 @@ public final class CpuBackend implements AutoCloseable {
         Gemm.checkHeap("A", a, aOff, lda, m, k);
         Gemm.checkHeap("B", b, bOff, ldb, n, k);
         Gemm.checkHeap("C", c, cOff, ldc, m, n);
-        Gemm.run(pool, m, n, k, alpha, a, aOff, lda, PanelPacker.heapRowsAreOutputs(b, bOff, ldb), null, c, cOff, ldc);
+        Gemm.run(pool, m, n, k, alpha, a, aOff, lda, PanelPacker.heapRowsAreOutputs(b, bOff, ldb), null,
+                c, cOff, ldc, false);
     }
 
     /** {@code C[m×n] = A[m×k] · B[k×n]}, heap, strided. Overwrites C. */
@@ -83,7 +92,8 @@ public final class CpuBackend implements AutoCloseable {
         Gemm.checkHeap("A", a, aOff, lda, m, k);
         Gemm.checkHeap("B", b, bOff, ldb, k, n);
         Gemm.checkHeap("C", c, cOff, ldc, m, n);
-        Gemm.run(pool, m, n, k, 1f, a, aOff, lda, PanelPacker.heapColumnsAreOutputs(b, bOff, ldb), null, c, cOff, ldc);
+        Gemm.run(pool, m, n, k, 1f, a, aOff, lda, PanelPacker.heapColumnsAreOutputs(b, bOff, ldb), null,
+                c, cOff, ldc, false);
     }
 
     /**
@@ -147,6 +157,17 @@ public final class CpuBackend implements AutoCloseable {
             return; // the shared backend lives for the whole process
         }
         pool.close();
+    }
+
+    /** Any thread other than the caller; only used to ask a segment whether other threads may read it. */
+    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
+    /**
+     * Weights in a thread-confined segment (e.g. {@code Arena.ofConfined()}) can only be read by their owner, so such
+     * a multiply runs on the calling thread alone. Mapped model files use shared or global arenas and go parallel.
+     */
+    private static boolean confined(WeightMatrix w) {
+        return !w.data().isAccessibleBy(OTHER_THREAD);
     }
 
     /** Elementwise work is split in blocks of this many floats. */

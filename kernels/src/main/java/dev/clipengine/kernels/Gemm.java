@@ -36,8 +36,12 @@ final class Gemm {
     private Gemm() {
     }
 
+    /**
+     * @param callerOnly run entirely on the calling thread (B lives in a thread-confined segment that pool threads
+     *                   may not read)
+     */
     static void run(WorkPool pool, int m, int n, int k, float alpha, float[] a, int aOff, int lda, PanelPacker b,
-                    float[] bias, float[] c, int cOff, int ldc) {
+                    float[] bias, float[] c, int cOff, int ldc, boolean callerOnly) {
         if (m <= 0 || n <= 0) {
             return;
         }
@@ -56,7 +60,7 @@ final class Gemm {
         int wantedTasks = 4 * pool.threads();
         int rowBlocks = panels >= wantedTasks ? 1 : Math.min(Math.max(1, rowGroups / 8), (wantedTasks + panels - 1) / panels);
         int tasks = panels * rowBlocks;
-        boolean serial = (long) m * n * k < SERIAL_MACS;
+        boolean serial = callerOnly || (long) m * n * k < SERIAL_MACS;
         pool.run(tasks, serial ? 1 : tasks, (from, to) -> {
             float[] packed = PANEL.get();
             for (int t = from; t < to; t++) {
