@@ -80,7 +80,7 @@ class ResampleTest {
         }
         // Spot-check the source coordinate and clamped taps of output 0 and 5 (in = 4).
         assertEquals(-0.17213115f, Resample.sourceIndex(scale, 0), 1e-7f);
-        assertEquals(3.4344263f, Resample.sourceIndex(scale, 5), 1e-6f); // taps 2,3,4,5 -> 2,3,3,3
+        assertEquals(3.1065574f, Resample.sourceIndex(scale, 5), 1e-6f); // x0 = 3: taps 2,3,4,5 -> 2,3,3,3
         // Output 0 has source coordinate scale*0.5-0.5 < 0: taps -2..1 clamp to 0,0,0,1.
         assertEquals(-1, (int) Math.floor(scale * 0.5f - 0.5f));
     }
