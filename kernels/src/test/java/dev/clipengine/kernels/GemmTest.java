@@ -1,0 +1,173 @@
+package dev.clipengine.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.lang.foreign.Arena;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class GemmTest {
+
+    /** (m, n, k): unit sizes, odd sizes around the 16-lane vector and 48-column panel, and depth > one KC block. */
+    static final int[][] SHAPES = {
+        {1, 1, 1}, {1, 17, 3}, {3, 1, 17}, {2, 49, 1}, {5, 48, 16}, {4, 96, 33}, {17, 65, 197}, {33, 33, 65},
+        {197, 17, 7}, {7, 100, 300}, {65, 130, 129},
+    };
+
+    private static CpuBackend backend;
+
+    @BeforeAll
+    static void start() {
+        backend = new CpuBackend(3); // more threads than cores is fine and exercises the hand-off
+    }
+
+    @AfterAll
+    static void stop() {
+        backend.close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Storage.class)
+    void linearMatchesReferenceForEveryPlacement(Storage storage) {
+        Random rnd = new Random(1 + storage.ordinal());
+        for (Arena arena : new Arena[] {Arena.ofConfined(), Arena.ofShared()}) {
+            // Confined segments are readable by this thread only and take the caller-only path; shared ones go parallel.
+            for (TestData.Placement placement : TestData.Placement.values()) {
+                for (int[] s : SHAPES) {
+                    int m = s[0], n = s[1], k = s[2];
+                    WeightMatrix w = TestData.weights(TestData.random(rnd, n * k), n, k, storage, placement, arena);
+                    float[] bias = rnd.nextBoolean() ? TestData.random(rnd, n) : null;
+                    // Strided, offset input and output: rows padded by 3, 5 floats before the first row.
+                    int ldx = k + 3, ldy = n + 2, xOff = 5, yOff = 7;
+                    float[] x = TestData.random(rnd, xOff + m * ldx);
+                    float[] y = TestData.random(rnd, yOff + m * ldy); // garbage that must be overwritten
+                    float[] before = y.clone();
+                    backend.linear(x, xOff, ldx, m, w, bias, y, yOff, ldy);
+                    Reference.Product ref = Reference.gemm(m, n, k, 1f, x, xOff, ldx, (kk, j) -> w.get(j, kk), bias);
+                    String what = "linear " + storage + " " + placement + " " + m + "x" + n + "x" + k;
+                    assertClose(what, ref, k, y, yOff, ldy, m, n);
+                    assertPaddingUntouched(what, before, y, yOff, ldy, m, n);
+                }
+            }
+            arena.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Storage.class)
+    void matmulMatchesReferenceForEveryPlacement(Storage storage) {
+        Random rnd = new Random(11 + storage.ordinal());
+        for (Arena arena : new Arena[] {Arena.ofConfined(), Arena.ofShared()}) {
+            // Confined segments are readable by this thread only and take the caller-only path; shared ones go parallel.
+            for (TestData.Placement placement : TestData.Placement.values()) {
+                for (int[] s : SHAPES) {
+                    int m = s[0], n = s[1], k = s[2];
+                    WeightMatrix w = TestData.weights(TestData.random(rnd, k * n), k, n, storage, placement, arena);
+                    float[] x = TestData.random(rnd, m * k);
+                    float[] y = new float[m * n];
+                    backend.matmul(x, 0, k, m, w, y, 0, n);
+                    Reference.Product ref = Reference.gemm(m, n, k, 1f, x, 0, k, (kk, j) -> w.get(kk, j), null);
+                    assertClose("matmul " + storage + " " + placement + " " + m + "x" + n + "x" + k, ref, k, y, 0, n, m, n);
+                }
+            }
+            arena.close();
+        }
+    }
+
+    @Test
+    void gemmNTWithAlphaAndStrides() {
+        Random rnd = new Random(21);
+        for (int[] s : SHAPES) {
+            int m = s[0], n = s[1], k = s[2];
+            int lda = k + 1, ldb = k + 4, ldc = n + 3;
+            float[] a = TestData.random(rnd, 2 + m * lda);
+            float[] b = TestData.random(rnd, 3 + n * ldb);
+            float[] c = TestData.random(rnd, 1 + m * ldc);
+            float[] before = c.clone();
+            float alpha = 0.125f;
+            backend.gemmNT(m, n, k, alpha, a, 2, lda, b, 3, ldb, c, 1, ldc);
+            Reference.Product ref = Reference.gemm(m, n, k, alpha, a, 2, lda, (kk, j) -> b[3 + j * ldb + kk], null);
+            String what = "gemmNT " + m + "x" + n + "x" + k;
+            assertClose(what, ref, k, c, 1, ldc, m, n);
+            assertPaddingUntouched(what, before, c, 1, ldc, m, n);
+        }
+    }
+
+    @Test
+    void gemmNNWithStrides() {
+        Random rnd = new Random(31);
+        for (int[] s : SHAPES) {
+            int m = s[0], n = s[1], k = s[2];
+            int lda = k + 2, ldb = n + 5, ldc = n + 1;
+            float[] a = TestData.random(rnd, m * lda);
+            float[] b = TestData.random(rnd, 4 + k * ldb);
+            float[] c = TestData.random(rnd, m * ldc);
+            float[] before = c.clone();
+            backend.gemmNN(m, n, k, a, 0, lda, b, 4, ldb, c, 0, ldc);
+            Reference.Product ref = Reference.gemm(m, n, k, 1f, a, 0, lda, (kk, j) -> b[4 + kk * ldb + j], null);
+            String what = "gemmNN " + m + "x" + n + "x" + k;
+            assertClose(what, ref, k, c, 0, ldc, m, n);
+            assertPaddingUntouched(what, before, c, 0, ldc, m, n);
+        }
+    }
+
+    @Test
+    void largeEnoughToSplitAcrossThreadsAndDepthBlocks() {
+        Random rnd = new Random(41);
+        int m = 37, n = 211, k = 515;
+        WeightMatrix w = WeightMatrix.of(TestData.random(rnd, n * k), n, k);
+        float[] x = TestData.random(rnd, m * k);
+        float[] bias = TestData.random(rnd, n);
+        float[] y = new float[m * n];
+        backend.linear(x, 0, k, m, w, bias, y, 0, n);
+        assertClose("linear big", Reference.gemm(m, n, k, 1f, x, 0, k, (kk, j) -> w.get(j, kk), bias), k, y, 0, n, m, n);
+    }
+
+    @Test
+    void singleThreadBackendGivesSameResults() {
+        Random rnd = new Random(51);
+        int m = 19, n = 70, k = 140;
+        WeightMatrix w = WeightMatrix.of(TestData.random(rnd, n * k), n, k);
+        float[] x = TestData.random(rnd, m * k);
+        float[] y1 = new float[m * n], y3 = new float[m * n];
+        try (CpuBackend single = new CpuBackend(1)) {
+            assertEquals(1, single.threads());
+            single.linear(x, 0, k, m, w, null, y1, 0, n);
+        }
+        backend.linear(x, 0, k, m, w, null, y3, 0, n);
+        // Every element is computed by the same kernel whichever thread runs it: results are bit-identical.
+        assertTrue(java.util.Arrays.equals(y1, y3));
+    }
+
+    static void assertClose(String what, Reference.Product ref, int k, float[] got, int off, int ld, int m, int n) {
+        double tol = 1e-5 * Math.sqrt(Math.max(k, 1));
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double expected = ref.value()[i * n + j];
+                double actual = got[off + i * ld + j];
+                double bound = tol * (ref.magnitude()[i * n + j] + 1e-6);
+                if (!(Math.abs(actual - expected) <= bound)) {
+                    fail(what + ": element (" + i + "," + j + ") = " + actual + ", expected " + expected
+                            + " ± " + bound);
+                }
+            }
+        }
+    }
+
+    /** Strided outputs must leave the gaps between rows (and everything outside the matrix) alone. */
+    static void assertPaddingUntouched(String what, float[] before, float[] after, int off, int ld, int m, int n) {
+        for (int idx = 0; idx < after.length; idx++) {
+            int rel = idx - off;
+            boolean inside = rel >= 0 && rel / ld < m && rel % ld < n;
+            if (!inside && Float.compare(before[idx], after[idx]) != 0) {
+                fail(what + ": wrote outside the output matrix at index " + idx);
+            }
+        }
+    }
+}
