@@ -17,6 +17,12 @@ public final class CpuBackend implements AutoCloseable {
 
     private final WorkPool pool;
 
+    /**
+     * A backend with its own pool: {@code threads - 1} worker threads plus the calling thread, which always takes
+     * part. The workers are not daemon threads: {@link #close()} it when done (or use {@link #shared()}).
+     *
+     * @param threads at least 1; 1 runs everything on the caller
+     */
     public CpuBackend(int threads) {
         this(threads, false);
     }
@@ -151,6 +157,7 @@ public final class CpuBackend implements AutoCloseable {
         pool.run(n, 4 * pool.threads(), body);
     }
 
+    /** Stops this backend's workers (calls already running finish). A no-op for {@link #shared()}. */
     @Override
     public void close() {
         if (this == shared) {

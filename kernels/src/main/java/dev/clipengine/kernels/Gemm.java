@@ -31,7 +31,12 @@ final class Gemm {
     /** Below this many multiply-adds a single thread is faster than handing work to the pool. */
     private static final long SERIAL_MACS = 1L << 18;
 
-    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[NR * KC]);
+    /** Per-thread buffers: one packed panel of B and one MR×NR result tile. */
+    private record Scratch(float[] panel, float[] tile) {
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH =
+            ThreadLocal.withInitial(() -> new Scratch(new float[NR * KC], new float[MR * NR]));
 
     private Gemm() {
     }
@@ -62,7 +67,7 @@ final class Gemm {
         int tasks = panels * rowBlocks;
         boolean serial = callerOnly || (long) m * n * k < SERIAL_MACS;
         pool.run(tasks, serial ? 1 : tasks, (from, to) -> {
-            float[] packed = PANEL.get();
+            Scratch scratch = SCRATCH.get();
             for (int t = from; t < to; t++) {
                 int panel = t % panels;
                 int rowBlock = t / panels;
@@ -71,14 +76,15 @@ final class Gemm {
                 int n0 = panel * NR;
                 int width = Math.min(NR, n - n0);
                 computePanel(rowGroupFrom * MR, Math.min(m, rowGroupTo * MR), n0, width, k, alpha, a, aOff, lda,
-                        b, bias, c, cOff, ldc, packed);
+                        b, bias, c, cOff, ldc, scratch.panel(), scratch.tile());
             }
         });
     }
 
     /** C[rows iFrom..iTo, cols n0..n0+width) over the full depth, one KC block at a time. */
     private static void computePanel(int iFrom, int iTo, int n0, int width, int k, float alpha, float[] a, int aOff,
-                                     int lda, PanelPacker b, float[] bias, float[] c, int cOff, int ldc, float[] packed) {
+                                     int lda, PanelPacker b, float[] bias, float[] c, int cOff, int ldc, float[] packed,
+                                     float[] tile) {
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
             b.pack(n0, width, k0, kc, packed);
@@ -86,18 +92,22 @@ final class Gemm {
             float[] addBias = first ? bias : null;
             int i = iFrom;
             for (; i + MR <= iTo; i += MR) {
-                kernel4(a, aOff + i * lda + k0, lda, packed, kc, c, cOff + i * ldc + n0, ldc, width, alpha, first,
-                        addBias, n0);
+                kernel4(a, aOff + i * lda + k0, lda, packed, kc, tile);
+                storeTile(tile, MR, c, cOff + i * ldc + n0, ldc, width, alpha, first, addBias, n0);
             }
             for (; i < iTo; i++) {
-                kernel1(a, aOff + i * lda + k0, packed, kc, c, cOff + i * ldc + n0, width, alpha, first, addBias, n0);
+                kernel1(a, aOff + i * lda + k0, packed, kc, tile);
+                storeTile(tile, 1, c, cOff + i * ldc + n0, ldc, width, alpha, first, addBias, n0);
             }
         }
     }
 
-    /** 4 rows × NR columns; accumulators stay in registers for the whole depth block. */
-    private static void kernel4(float[] a, int a0, int lda, float[] bp, int kc, float[] c, int c0, int ldc, int width,
-                                float alpha, boolean overwrite, float[] bias, int biasOff) {
+    /**
+     * 4 rows × NR columns; accumulators stay in registers for the whole depth block and are then written to
+     * {@code tile} (MR×NR). Handing the tile over through memory rather than as vector arguments matters: a
+     * non-inlined callee taking FloatVector parameters makes C2 allocate boxed vectors on every call.
+     */
+    private static void kernel4(float[] a, int a0, int lda, float[] bp, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00;
@@ -124,15 +134,22 @@ final class Gemm {
             c31 = x.fma(b1, c31);
             c32 = x.fma(b2, c32);
         }
-        storeRow(c00, c01, c02, c, c0, width, alpha, overwrite, bias, biasOff);
-        storeRow(c10, c11, c12, c, c0 + ldc, width, alpha, overwrite, bias, biasOff);
-        storeRow(c20, c21, c22, c, c0 + 2 * ldc, width, alpha, overwrite, bias, biasOff);
-        storeRow(c30, c31, c32, c, c0 + 3 * ldc, width, alpha, overwrite, bias, biasOff);
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c02.intoArray(tile, 2 * L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c12.intoArray(tile, NR + 2 * L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c22.intoArray(tile, 2 * NR + 2 * L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c32.intoArray(tile, 3 * NR + 2 * L);
     }
 
     /** One row × NR columns, for the rows left over after groups of {@link #MR}. */
-    private static void kernel1(float[] a, int a0, float[] bp, int kc, float[] c, int c0, int width, float alpha,
-                                boolean overwrite, float[] bias, int biasOff) {
+    private static void kernel1(float[] a, int a0, float[] bp, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
         for (int kk = 0, p = 0; kk < kc; kk++, p += NR) {
             FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
@@ -140,54 +157,33 @@ final class Gemm {
             c01 = x.fma(FloatVector.fromArray(S, bp, p + L), c01);
             c02 = x.fma(FloatVector.fromArray(S, bp, p + 2 * L), c02);
         }
-        storeRow(c00, c01, c02, c, c0, width, alpha, overwrite, bias, biasOff);
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c02.intoArray(tile, 2 * L);
     }
 
     /**
-     * Writes one row of a tile: {@code C = alpha*acc (+ bias)} for the first depth block, {@code C += alpha*acc}
-     * after. Only the first {@code width} columns are real; the rest of the panel is padding and is not stored.
+     * Writes {@code rows} rows of a tile into C: {@code C = alpha*tile (+ bias)} for the first depth block,
+     * {@code C += alpha*tile} after. Only the first {@code width} columns are real; the rest of the panel is padding.
      */
-    private static void storeRow(FloatVector v0, FloatVector v1, FloatVector v2, float[] c, int c0, int width,
-                                 float alpha, boolean overwrite, float[] bias, int biasOff) {
-        if (width == NR) {
-            storeVector(v0, c, c0, alpha, overwrite, bias, biasOff);
-            storeVector(v1, c, c0 + L, alpha, overwrite, bias, biasOff + L);
-            storeVector(v2, c, c0 + 2 * L, alpha, overwrite, bias, biasOff + 2 * L);
-        } else {
-            storeMasked(v0, 0, width, c, c0, alpha, overwrite, bias, biasOff);
-            storeMasked(v1, L, width, c, c0 + L, alpha, overwrite, bias, biasOff + L);
-            storeMasked(v2, 2 * L, width, c, c0 + 2 * L, alpha, overwrite, bias, biasOff + 2 * L);
-        }
-    }
-
-    private static void storeVector(FloatVector v, float[] c, int ci, float alpha, boolean overwrite, float[] bias,
-                                    int bi) {
-        v = v.mul(alpha);
-        if (overwrite) {
-            if (bias != null) {
-                v = v.add(FloatVector.fromArray(S, bias, bi));
+    private static void storeTile(float[] tile, int rows, float[] c, int c0, int ldc, int width, float alpha,
+                                  boolean overwrite, float[] bias, int biasOff) {
+        for (int r = 0; r < rows; r++) {
+            int ci = c0 + r * ldc;
+            int ti = r * NR;
+            for (int j = 0; j < width; j += L) {
+                VectorMask<Float> m = S.indexInRange(j, width);
+                FloatVector v = FloatVector.fromArray(S, tile, ti + j).mul(alpha);
+                if (overwrite) {
+                    if (bias != null) {
+                        v = v.add(FloatVector.fromArray(S, bias, biasOff + j, m));
+                    }
+                } else {
+                    v = v.add(FloatVector.fromArray(S, c, ci + j, m));
+                }
+                v.intoArray(c, ci + j, m);
             }
-        } else {
-            v = v.add(FloatVector.fromArray(S, c, ci));
         }
-        v.intoArray(c, ci);
-    }
-
-    private static void storeMasked(FloatVector v, int lane0, int width, float[] c, int ci, float alpha,
-                                    boolean overwrite, float[] bias, int bi) {
-        if (lane0 >= width) {
-            return;
-        }
-        VectorMask<Float> m = S.indexInRange(lane0, width);
-        v = v.mul(alpha);
-        if (overwrite) {
-            if (bias != null) {
-                v = v.add(FloatVector.fromArray(S, bias, bi, m));
-            }
-        } else {
-            v = v.add(FloatVector.fromArray(S, c, ci, m));
-        }
-        v.intoArray(c, ci, m);
     }
 
     /** Validates that a strided heap matrix {@code rows×cols} at {@code off} with row stride {@code ld} fits. */
