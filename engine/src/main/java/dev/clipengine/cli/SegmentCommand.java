@@ -139,7 +139,7 @@ final class SegmentCommand implements Callable<Integer> {
                     failures++;
                     stderr.println("error: " + (inputs.size() > 1 ? img + ": " : "") + WeightsMain.describe(e));
                 }
-                if (inputs.size() > 1) progress(stderr, i + 1, inputs.size(), start);
+                if (inputs.size() > 1) progress(stderr, i + 1, inputs.size(), start, img);
             }
         }
         stdout.flush();
@@ -246,9 +246,15 @@ final class SegmentCommand implements Callable<Integer> {
         return text;
     }
 
-    private static void progress(PrintWriter err, int done, int total, long startNanos) {
+    /** A redrawn bar on a terminal; one plain line per image when stderr goes to a file or a pipe. */
+    private static void progress(PrintWriter err, int done, int total, long startNanos, Path image) {
         double elapsed = (System.nanoTime() - startNanos) / 1e9;
         double eta = elapsed / done * (total - done);
+        if (System.console() == null) {
+            err.printf("segment: %d/%d %s  (%.1f s elapsed, ETA %.1f s)%n", done, total, image.getFileName(), elapsed, eta);
+            err.flush();
+            return;
+        }
         int width = 30, filled = (int) Math.round(width * (double) done / total);
         err.printf("\r[%s%s] %d/%d  %.1f s elapsed, ETA %.1f s%s", "#".repeat(filled), " ".repeat(width - filled),
                 done, total, elapsed, eta, done == total ? "\n" : "");

@@ -188,6 +188,75 @@ class CommandLineIT {
         }
     }
 
+    @Test
+    void segmentWritesTheReferenceLabelMaps(@TempDir Path tmp) throws Exception {
+        Map<?, ?> cases = (Map<?, ?>) Json.parse(golden.metadata().get("segmentation"));
+        List<?> images = (List<?>) Json.parse(golden.metadata().get("images"));
+        for (var e : cases.entrySet()) {
+            String name = (String) e.getKey();                       // seg.img0.voc20
+            Map<?, ?> c = (Map<?, ?>) e.getValue();
+            int img = Integer.parseInt(name.split("\\.")[1].substring(3));
+            String vocabulary = name.substring(name.lastIndexOf('.') + 1).toUpperCase(java.util.Locale.ROOT);
+            Path image = Fixtures.dataset((String) images.get(img));
+            Path out = tmp.resolve(name);
+            Result r = run(concat(concat(List.of("segment"), modelArgs("hf").toArray(String[]::new)),
+                    "--image", image.toString(), "--vocabulary", vocabulary, "--size", String.valueOf(c.get("size")),
+                    "--eps", String.valueOf(c.get("eps")), "--min-samples", String.valueOf(c.get("min_samples")),
+                    "--out", out.toString(), "--json"));
+            assertEquals(0, r.code(), r.err());
+            String stem = image.getFileName().toString().replaceFirst("\\.[^.]+$", "");
+            var png = javax.imageio.ImageIO.read(out.resolve(stem + ".labels.png").toFile());
+            long[] pred = golden.tensor(name + ".pred").toLongArray();
+            int size = ((Number) c.get("size")).intValue();
+            assertEquals(size, png.getWidth());
+            assertEquals(size, png.getHeight());
+            var raster = png.getRaster();
+            for (int y = 0; y < size; y++) {
+                for (int x = 0; x < size; x++) {
+                    assertEquals(pred[y * size + x], raster.getSample(x, y, 0), name + " label at " + x + "," + y);
+                }
+            }
+            Map<?, ?> summary = (Map<?, ?>) Json.parse(Files.readString(out.resolve(stem + ".json")));
+            assertEquals(((Number) c.get("clusters")).longValue(), summary.get("clusters"), name);
+            assertEquals(((Number) c.get("noise")).longValue(), summary.get("noise_patches"), name);
+            assertEquals(Json.parse(r.out().strip()), summary, "stdout --json equals the written summary");
+            assertTrue(Files.size(out.resolve(stem + ".overlay.png")) > 0);
+        }
+    }
+
+    @Test
+    void segmentBadInput(@TempDir Path tmp) throws Exception {
+        Path image = Fixtures.dataset((String) ((List<?>) Json.parse(golden.metadata().get("images"))).get(0));
+        Path notImage = Files.writeString(tmp.resolve("notes.jpg"), "not an image");
+        List<String> base = concat(List.of("segment"), modelArgs("hf").toArray(String[]::new));
+        String out = tmp.resolve("out").toString();
+        List<List<String>> cases = List.of(
+                concat(base, "--image", image.toString(), "--classes", "", "--out", out),
+                concat(base, "--image", image.toString(), "--classes", "car,,road", "--out", out),
+                concat(base, "--image", image.toString(), "--classes", "car,road,car", "--out", out),
+                concat(base, "--image", image.toString(), "--vocabulary", "VOC99", "--out", out),
+                concat(base, "--image", notImage.toString(), "--classes", "car,road", "--out", out),
+                concat(base, "--image", image.toString(), "--classes", "car", "--size", "100", "--out", out),
+                concat(base, "--image", image.toString(), "--classes", "car", "--protocol", "slidey", "--out", out),
+                concat(base, "--image", image.toString(), "--classes", "car", "--eps", "-1", "--out", out),
+                concat(base, "--image", image.toString(), "--classes", "car", "--vocabulary", "VOC20", "--out", out),
+                concat(base, "--image", image.toString(), "--classes", "car"));
+        for (List<String> c : cases) {
+            Result r = run(c);
+            assertEquals(2, r.code(), c + " -> " + r.err());
+            String err = r.err().strip();
+            assertEquals(1, err.lines().count(), c + " printed more than one line:\n" + err);
+            assertTrue(err.startsWith("error: "), err);
+            assertEquals("", r.out(), c + " wrote to stdout");
+        }
+        // nothing half-written: only complete outputs (or none) exist
+        if (Files.isDirectory(Path.of(out))) {
+            try (var files = Files.list(Path.of(out))) {
+                assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList());
+            }
+        }
+    }
+
     static float[] floats(Object jsonList) {
         List<?> l = (List<?>) jsonList;
         float[] f = new float[l.size()];
