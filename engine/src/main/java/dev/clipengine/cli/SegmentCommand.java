@@ -147,7 +147,7 @@ final class SegmentCommand implements Callable<Integer> {
         return failures == 0 ? 0 : ClipCli.EXIT_BAD_INPUT;
     }
 
-    private SegmentOptions options() throws IOException {
+    SegmentOptions options() throws IOException {
         SegmentOptions.Protocol p = switch (protocol.toLowerCase(Locale.ROOT)) {
             case "cliptrase" -> SegmentOptions.Protocol.CLIPTRASE;
             case "full" -> SegmentOptions.Protocol.FULL;
@@ -162,7 +162,7 @@ final class SegmentCommand implements Callable<Integer> {
         return new SegmentOptions(size, p, eps, minSamples, clsReweight, d, PositionalInterpolation.parse(posInterp), t);
     }
 
-    private Vocabulary vocabulary() throws IOException {
+    Vocabulary vocabulary() throws IOException {
         if (classSource.vocabulary != null) {
             Vocabulary v = Vocabulary.named(classSource.vocabulary);
             return background == null ? v : new Vocabulary(v.name(), v.classes(), Vocabulary.backgroundWords(background));

@@ -6,12 +6,13 @@ import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.EOFException;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -58,23 +59,44 @@ public final class ImageDecoder {
      * (values 2..8) is applied like PIL's {@code ImageOps.exif_transpose}.
      */
     public static RgbImage read(Path file, boolean applyExifOrientation) throws IOException {
-        if (!Files.exists(file)) throw fail(file, "no such file");
-        if (Files.isDirectory(file)) throw fail(file, "is a directory");
-        if (!Files.isReadable(file)) throw fail(file, "file is not readable");
+        String name = file.toString();
+        if (!Files.exists(file)) throw fail(name, "no such file");
+        if (Files.isDirectory(file)) throw fail(name, "is a directory");
+        if (!Files.isReadable(file)) throw fail(name, "file is not readable");
         long size = Files.size(file);
-        if (size == 0) throw fail(file, "empty file (0 bytes)");
-        byte[] head = readHead(file, 1 << 16);
+        if (size == 0) throw fail(name, "empty file (0 bytes)");
+        if (size > MAX_FILE_BYTES) throw fail(name, "file of " + size + " bytes is too large to decode (limit " + MAX_FILE_BYTES + ")");
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw fail(name, "no such file");
+        }
+        return read(bytes, name, applyExifOrientation);
+    }
+
+    /** Largest encoded file decoded: the whole file is held in one array. */
+    static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 16;
+
+    /**
+     * Decodes an encoded image held in memory (e.g. read from HDFS or S3 by a Spark task), exactly as
+     * {@link #read(Path, boolean)} decodes the same bytes from a file; {@code name} (a path or URI)
+     * only labels the error messages.
+     */
+    public static RgbImage read(byte[] bytes, String name, boolean applyExifOrientation) throws IOException {
+        if (bytes.length == 0) throw fail(name, "empty file (0 bytes)");
+        byte[] head = bytes.length <= HEAD_BYTES ? bytes : Arrays.copyOf(bytes, HEAD_BYTES);
         Format format = Format.sniff(head);
         if (format == Format.JPEG) {
             int comps = jpegComponents(head);
-            if (comps == 4) throw fail(file, "CMYK/YCCK JPEG is not supported (convert it to RGB first)");
+            if (comps == 4) throw fail(name, "CMYK/YCCK JPEG is not supported (convert it to RGB first)");
         }
         RgbImage img;
-        try (ImageInputStream iis = ImageIO.createImageInputStream(file.toFile())) {
-            if (iis == null) throw fail(file, "cannot open");
+        try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            if (iis == null) throw fail(name, "cannot open");
             Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
             if (!readers.hasNext()) {
-                throw fail(file, "not a supported image (PNG, JPEG, BMP, GIF, TIFF); file starts with " + describe(head));
+                throw fail(name, "not a supported image (PNG, JPEG, BMP, GIF, TIFF); file starts with " + describe(head));
             }
             ImageReader reader = readers.next();
             List<String> warnings = new ArrayList<>();
@@ -86,11 +108,11 @@ public final class ImageDecoder {
                     w = reader.getWidth(0);
                     h = reader.getHeight(0);
                 } catch (IOException | RuntimeException e) {
-                    throw fail(file, "corrupt or truncated " + reader.getFormatName().toUpperCase(Locale.ROOT) + " header: " + message(e));
+                    throw fail(name, "corrupt or truncated " + reader.getFormatName().toUpperCase(Locale.ROOT) + " header: " + message(e));
                 }
-                if (w <= 0 || h <= 0) throw fail(file, "invalid image size " + w + "x" + h);
+                if (w <= 0 || h <= 0) throw fail(name, "invalid image size " + w + "x" + h);
                 if ((long) w * h > MAX_PIXELS) {
-                    throw fail(file, "image size " + w + "x" + h + " (" + ((long) w * h) + " pixels) exceeds the limit of "
+                    throw fail(name, "image size " + w + "x" + h + " (" + ((long) w * h) + " pixels) exceeds the limit of "
                             + MAX_PIXELS + " pixels (possible decompression bomb)");
                 }
                 BufferedImage bi;
@@ -98,37 +120,40 @@ public final class ImageDecoder {
                     ImageReadParam param = reader.getDefaultReadParam();
                     bi = reader.read(0, param);
                 } catch (EOFException e) {
-                    throw fail(file, "truncated " + reader.getFormatName().toUpperCase(Locale.ROOT) + " data");
+                    throw fail(name, "truncated " + reader.getFormatName().toUpperCase(Locale.ROOT) + " data");
                 } catch (IOException | RuntimeException e) {
                     String m = message(e);
                     if (m.toLowerCase(Locale.ROOT).contains("unsupported image type") && format == Format.JPEG) {
-                        throw fail(file, "unsupported JPEG colour space (CMYK/YCCK?)");
+                        throw fail(name, "unsupported JPEG colour space (CMYK/YCCK?)");
                     }
-                    throw fail(file, "corrupt or truncated " + reader.getFormatName().toUpperCase(Locale.ROOT) + " data: " + m);
+                    throw fail(name, "corrupt or truncated " + reader.getFormatName().toUpperCase(Locale.ROOT) + " data: " + m);
                 } catch (OutOfMemoryError e) {
-                    throw fail(file, "not enough memory to decode " + w + "x" + h + " image");
+                    throw fail(name, "not enough memory to decode " + w + "x" + h + " image");
                 }
                 for (String wmsg : warnings) {
                     String lw = wmsg.toLowerCase(Locale.ROOT);
                     if (lw.contains("premature end") || lw.contains("truncat")) {
-                        throw fail(file, "truncated " + reader.getFormatName().toUpperCase(Locale.ROOT) + " data (" + oneLine(wmsg) + ")");
+                        throw fail(name, "truncated " + reader.getFormatName().toUpperCase(Locale.ROOT) + " data (" + oneLine(wmsg) + ")");
                     }
                 }
-                img = toRgb(bi, file);
+                img = toRgb(bi, name);
             } finally {
                 reader.dispose();
             }
         }
         if (applyExifOrientation) {
-            int orientation = exifOrientation(file, format, head);
+            int orientation = exifOrientation(bytes, format, head);
             img = orient(img, orientation);
         }
         return img;
     }
 
+    /** Bytes the format sniffing and the JPEG frame-header check look at. */
+    private static final int HEAD_BYTES = 1 << 16;
+
     // ------------------------------------------------------------------ pixel conversion
 
-    private static RgbImage toRgb(BufferedImage bi, Path file) throws IOException {
+    private static RgbImage toRgb(BufferedImage bi, String file) throws IOException {
         int w = bi.getWidth(), h = bi.getHeight();
         ColorModel cm = bi.getColorModel();
         Raster r = bi.getRaster();
@@ -225,11 +250,12 @@ public final class ImageDecoder {
         return new RgbImage(ow, oh, out);
     }
 
-    /** The EXIF orientation of the file, 1 when absent or unreadable. */
-    static int exifOrientation(Path file, Format format, byte[] head) throws IOException {
+    /** The EXIF orientation of the encoded image, 1 when absent or unreadable. */
+    static int exifOrientation(byte[] bytes, Format format, byte[] head) {
         return switch (format) {
-            case JPEG -> jpegOrientation(head.length < Files.size(file) ? readHead(file, 1 << 20) : head);
-            case PNG -> pngOrientation(head.length < Files.size(file) ? Files.readAllBytes(file) : head);
+            // JPEG: the first MiB, as before the in-memory variant existed (APP1 precedes the scan)
+            case JPEG -> jpegOrientation(bytes.length <= 1 << 20 ? bytes : Arrays.copyOf(bytes, 1 << 20));
+            case PNG -> pngOrientation(bytes);
             case TIFF -> tiffOrientation(head, 0, head.length);
             default -> 1;
         };
@@ -332,14 +358,6 @@ public final class ImageDecoder {
         }
     }
 
-    private static byte[] readHead(Path file, int max) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            return in.readNBytes(max);
-        } catch (NoSuchFileException e) {
-            throw fail(file, "no such file");
-        }
-    }
-
     /** The first bytes in hex and printable ASCII, for error messages. */
     static String describe(byte[] head) {
         int n = Math.min(16, head.length);
@@ -353,7 +371,7 @@ public final class ImageDecoder {
         return hex + " (\"" + txt + "\")";
     }
 
-    private static IOException fail(Path file, String why) {
+    private static IOException fail(String file, String why) {
         return new IOException("cannot read image " + file + ": " + oneLine(why));
     }
 

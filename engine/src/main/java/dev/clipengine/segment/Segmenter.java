@@ -46,9 +46,18 @@ public final class Segmenter {
     }
 
     public Segmentation segment(RgbImage original, Vocabulary vocabulary) {
+        return segment(original, vocabulary, null);
+    }
+
+    /**
+     * As {@link #segment(RgbImage, Vocabulary)}, with the class text features given: the rows
+     * {@link #textFeatures(Vocabulary)} returns, computed elsewhere (a Spark driver computes them once and
+     * broadcasts them to the executors); null computes them here.
+     */
+    public Segmentation segment(RgbImage original, Vocabulary vocabulary, float[][] textFeatures) {
         Map<String, Double> timings = new LinkedHashMap<>();
         long t0 = System.nanoTime();
-        float[][] text = textFeatures(vocabulary);
+        float[][] text = textFeatures != null ? checkedText(textFeatures, vocabulary) : textFeatures(vocabulary);
         long t1 = System.nanoTime();
         timings.put("text", ms(t1 - t0));
 
@@ -107,6 +116,16 @@ public final class Segmenter {
         RgbImage aligned = options.protocol() == SegmentOptions.Protocol.CLIPTRASE ? input : original;
         return new Segmentation(vocabulary, aligned, gh, gw, r.pred(), r.rawPred(), r.rawGap(), r.clusterMap(), m, labels,
                 r.clusters(), r.noise(), timings);
+    }
+
+    /** Given text features must be one unit row per text row of the vocabulary, in the model's embedding width. */
+    private float[][] checkedText(float[][] text, Vocabulary vocabulary) {
+        int rows = vocabulary.textRows().size(), dim = model.config().embedDim();
+        if (text.length != rows) throw new IllegalArgumentException("text features have " + text.length + " rows, the vocabulary " + rows);
+        for (float[] r : text) {
+            if (r.length != dim) throw new IllegalArgumentException("text feature of width " + r.length + ", the model embeds in " + dim);
+        }
+        return text;
     }
 
     /**

@@ -1,0 +1,67 @@
+package dev.clipengine.cli;
+
+import dev.clipengine.segment.SegmentOptions;
+import dev.clipengine.segment.Vocabulary;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The single-machine {@code segment} command's options, for another front end that runs the same
+ * segmentation elsewhere (the Spark job): {@link #mixin()} is that command's own picocli spec less the
+ * options named in the constructor (its inputs and outputs), to be added to the other command with
+ * {@code CommandSpec.addMixin}; after parsing, {@link #options()} and {@link #vocabulary()} are computed
+ * by {@code SegmentCommand}'s own code. So every option {@code segment} has, now or later, parses and
+ * means the same in both front ends, with one copy of the parsing.
+ */
+public final class SegmentArguments {
+
+    private final SegmentCommand command = new SegmentCommand();
+    private final CommandSpec spec = CommandSpec.forAnnotatedObject(command);
+
+    /** @param without long names of options the other front end replaces, e.g. "--image", "--out", "--json" */
+    public SegmentArguments(String... without) {
+        for (String name : without) {
+            OptionSpec o = spec.findOption(name);
+            if (o == null) throw new IllegalArgumentException("segment has no option " + name);
+            spec.remove(o);
+        }
+    }
+
+    /** The options to mix into the other command (parsing that command fills this object). */
+    public CommandSpec mixin() {
+        return spec;
+    }
+
+    /** {@code --size}, {@code --protocol}, {@code --eps}, …, {@code --templates} as the segment command reads them. */
+    public SegmentOptions options() throws IOException {
+        return command.options();
+    }
+
+    /** {@code --classes}, {@code --vocabulary} or {@code --classes-file}, with {@code --background}. */
+    public Vocabulary vocabulary() throws IOException {
+        return command.vocabulary();
+    }
+
+    /** {@code --exif}. */
+    public boolean exif() {
+        return command.exif;
+    }
+
+    /** {@code --model}, as given. */
+    public Path model() {
+        return command.model.model;
+    }
+
+    /** {@code --vision-heads}, null when not given. */
+    public Integer visionHeads() {
+        return command.model.visionHeads;
+    }
+
+    /** {@code --text-heads}, null when not given. */
+    public Integer textHeads() {
+        return command.model.textHeads;
+    }
+}
