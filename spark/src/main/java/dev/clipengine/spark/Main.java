@@ -88,8 +88,10 @@ public final class Main {
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.INHERIT)
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT);
-        // local-cluster workers look Spark up there to start their executors
+        // local-cluster workers look Spark up there to start their executors; Spark's launcher library
+        // otherwise guesses the Scala version from a source build's folders, which a jars-only home lacks
         if (System.getenv("SPARK_HOME") == null) pb.environment().put("SPARK_HOME", home.toString());
+        if (System.getenv("SPARK_SCALA_VERSION") == null) pb.environment().put("SPARK_SCALA_VERSION", "2.13");
         try {
             Process p = pb.start();
             Thread pump = Thread.ofPlatform().daemon().start(() -> copyDroppingWarning(p.getErrorStream(), System.err));
