@@ -47,12 +47,16 @@ public final class SegmentJob {
 
     /** Runs in the current Spark session when there is one (tests, notebooks), else in a new one stopped at the end. */
     public static Summary run(Config c, PrintWriter err) throws IOException {
-        if (!Files.exists(java.nio.file.Path.of(c.model()))) throw new NoSuchFileException(c.model());
+        SparkConf conf = new SparkConf();
+        // a missing model is said at once, before Spark starts, unless spark-submit --files ships it
+        String modelName = java.nio.file.Path.of(c.model()).getFileName().toString();
+        if (!Files.exists(java.nio.file.Path.of(c.model())) && !conf.get("spark.files", "").contains(modelName)) {
+            throw new NoSuchFileException(c.model());
+        }
         jdkCheck(err);
         var existing = SparkSession.getDefaultSession();
         if (existing.isDefined()) return run(existing.get(), c, err);
         SparkSession.Builder b = SparkSession.builder().appName("clip-engine segment");
-        SparkConf conf = new SparkConf();
         if (c.master() != null) b.master(c.master());
         else if (!conf.contains("spark.master")) b.master("local[*]");
         String master = c.master() != null ? c.master() : conf.get("spark.master", "local[*]");

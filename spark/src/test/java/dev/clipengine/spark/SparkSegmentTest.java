@@ -238,4 +238,28 @@ class SparkSegmentTest {
             assertEquals(-1L, Files.mismatch(out2.resolve("labels/" + IMAGES[i] + ".labels.png"), single.resolve(IMAGES[i] + ".labels.png")));
         }
     }
+
+    @Test
+    @Order(5)
+    void aRemoteFileSystemTakesTheSameOutputs() throws Exception {
+        spark.sparkContext().hadoopConfiguration().set("fs." + LocalAsRemoteFs.SCHEME + ".impl", LocalAsRemoteFs.class.getName());
+        Path out3 = tmp.resolve("out3");
+        List<String> args = new ArrayList<>(List.of("segment", "--model", SparkFixtures.tinyModel().toString(),
+                "--input", LocalAsRemoteFs.SCHEME + "://" + in, "--out", LocalAsRemoteFs.SCHEME + "://" + out3, "--overlays"));
+        args.addAll(OPTIONS);
+        Result r = run(args);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("4 segmented, 0 resumed, 1 errors"), r.err());
+        for (String s : IMAGES) {
+            assertEquals(-1L, Files.mismatch(out3.resolve("labels/" + s + ".labels.png"), single.resolve(s + ".labels.png")), s);
+            assertEquals(-1L, Files.mismatch(out3.resolve("overlays/" + s + ".overlay.png"), single.resolve(s + ".overlay.png")), s);
+        }
+        List<Row> rows = spark.read().parquet(out3.resolve("results.parquet").toString()).collectAsList();
+        assertEquals(IMAGES.length + 1, rows.size());
+        for (Row row : rows) assertTrue(((String) row.getAs("path")).startsWith(LocalAsRemoteFs.SCHEME + ":/"), (String) row.getAs("path"));
+        try (Stream<Path> files = Files.walk(out3)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp") || f.getFileName().toString().startsWith("_results")).toList(),
+                    "no temporary files left");
+        }
+    }
 }
