@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-@Command(name = "segment", sortOptions = false,
+@Command(name = "segment", sortOptions = false, mixinStandardHelpOptions = true,
         description = {
                 "Segments a collection of images on Spark with CLIPtrase, every option meaning what it means for engine.jar's `segment`.",
                 "",
