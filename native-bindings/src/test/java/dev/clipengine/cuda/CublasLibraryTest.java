@@ -19,13 +19,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CublasLibraryTest {
 
     private static Cublas cublas;
+    private static String problem;
 
     @BeforeAll
     static void open() {
         Cublas.Loaded l = Cublas.open();
-        Assumptions.assumeTrue(l.cublas() != null, "skipped: no cuBLAS library (" + l.problem()
-                + "); pass -D" + NativeLibrary.LIBPATH_PROPERTY + "=DIR to point at one");
         cublas = l.cublas();
+        problem = l.problem();
+        if (cublas == null) {
+            System.err.println("[CUDA] cuBLAS library tests SKIPPED: " + problem + " (pass -D"
+                    + NativeLibrary.LIBPATH_PROPERTY + "=DIR to point at one)");
+        }
+    }
+
+    /** Per test, so each one is reported as skipped rather than the class silently running none. */
+    @org.junit.jupiter.api.BeforeEach
+    void needsCublas() {
+        Assumptions.assumeTrue(cublas != null, "skipped: no cuBLAS library (" + problem
+                + "); pass -D" + NativeLibrary.LIBPATH_PROPERTY + "=DIR to point at one");
     }
 
     @Test

@@ -19,12 +19,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CudaRuntimeLibraryTest {
 
     private static CudaRuntime rt;
+    private static String problem;
 
     @BeforeAll
     static void open() {
         CudaRuntime.Loaded l = CudaRuntime.open();
-        Assumptions.assumeTrue(l.runtime() != null, "skipped: no CUDA runtime library (" + l.problem() + ")");
         rt = l.runtime();
+        problem = l.problem();
+        if (rt == null) System.err.println("[CUDA] CUDA runtime library tests SKIPPED: " + problem);
+    }
+
+    @org.junit.jupiter.api.BeforeEach
+    void needsRuntime() {
+        Assumptions.assumeTrue(rt != null, "skipped: no CUDA runtime library (" + problem + ")");
     }
 
     @Test

@@ -62,6 +62,31 @@ class DeviceDbscanTest {
         }
     }
 
+    /**
+     * Points far from the origin and close to each other: the fp32 Gram matrix cancels catastrophically, so only the
+     * safety band and the double recomputation get these right (an emulation that trusted fp32 fails here).
+     */
+    @Test
+    void cancellationHeavyInputsNeedTheSafetyBand() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        for (int rep = 0; rep < 10; rep++) {
+            int n = 60 + rnd.nextInt(100), dim = 16;
+            float[] x = new float[n * dim];
+            for (int i = 0; i < n; i++) {
+                for (int t = 0; t < dim; t++) x[i * dim + t] = (float) (1000 + rnd.nextDouble() * 0.05);
+            }
+            // eps = an exact pair distance at the 3rd percentile: sparse clusters, one exact tie
+            double[] d = new double[n * (n - 1) / 2];
+            for (int i = 0, p = 0; i < n; i++) for (int j = i + 1; j < n; j++) d[p++] = Dbscan.exactSquaredDistance(x, dim, i, j);
+            java.util.Arrays.sort(d);
+            double eps = Math.sqrt(d[d.length * 3 / 100]);
+            same(x, n, dim, eps, 2 + rnd.nextInt(3), rnd.nextLong());
+            Dbscan.Result r = DeviceDbscan.run(new DeviceDbscan.Emulation(rep), x, n, dim, eps, 2);
+            assertEquals(Dbscan.run(x, n, dim, eps, 2).recomputedPairs(), r.recomputedPairs(), "pairs recomputed");
+            org.junit.jupiter.api.Assertions.assertTrue(r.recomputedPairs() > 0);
+        }
+    }
+
     /** The segmenter's input: rows of a correlation-like matrix, n points of dimension n. */
     @Test
     void correlationShapedInputsAtSegmentationSizes() {
