@@ -1,5 +1,6 @@
 package dev.clipengine.cli;
 
+import dev.clipengine.device.BackendSelector;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.weights.HeadCounts;
 import picocli.CommandLine.Option;
@@ -24,7 +25,13 @@ final class ModelOptions {
             description = "Attention heads of the text tower, for checkpoints that do not record it (default: from the file, else width/64).")
     Integer textHeads;
 
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda[:N]",
+            description = "Where the network runs (default: auto, silent). The CUDA backend is not enabled yet: every choice runs on the CPU, cuda is refused; an explicit value prints one line saying what was found.")
+    String device;
+
     ClipModel load() throws IOException {
+        BackendSelector.Selection selection = BackendSelector.select(device);
+        if (selection.logLine() != null) System.err.println(selection.logLine());
         if (!Files.exists(model)) throw new NoSuchFileException(model.toString());
         return ClipModel.load(model, new HeadCounts(visionHeads, textHeads));
     }
