@@ -111,7 +111,7 @@ public final class Unpickler {
                 case 'M' -> push((long) u16());
                 case 'L' -> push(parseLong(line()));
                 case 0x8a -> push(littleLong(u8())); // LONG1
-                case 0x8b -> push(littleLong(i32len())); // LONG4
+                case 0x8b -> push(littleLong(i32())); // LONG4
                 case 'F' -> push(parseFloat(line()));
                 case 'G' -> push(Double.longBitsToDouble(beLong())); // BINFLOAT
                 case 'T' -> push(latin1(bytes(i32len()))); // BINSTRING (py2 str)
@@ -425,7 +425,7 @@ public final class Unpickler {
 
     /** LONG1/LONG4: little-endian two's complement of {@code n} bytes. */
     private Object littleLong(int n) throws PickleException {
-        if (n > MAX_LONG_BYTES) throw new PickleException("integer of " + n + " bytes is too long");
+        if (n < 0 || n > MAX_LONG_BYTES) throw new PickleException("integer of " + n + " bytes is too long");
         byte[] le = bytes(n);
         if (n == 0) return 0L;
         byte[] be = new byte[n];
