@@ -19,11 +19,15 @@ import java.nio.file.Path;
  * in this module's pom, with {@code JAZZER_FUZZ=1}, one JVM per class; corpus and findings under
  * {@code target/fuzz}). A longer run by hand, e.g. 10 minutes of this target:
  * <pre>
- * mvn -q -pl weights-converter test-compile dependency:build-classpath -Dmdep.outputFile=cp.txt
- * cd weights-converter &amp;&amp; mkdir -p target/corpus &amp;&amp; java -cp target/test-classes:target/classes:$(cat cp.txt) \
+ * mvn -q -pl weights-converter test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/cp.txt
+ * cd weights-converter &amp;&amp; mkdir -p target/corpus &amp;&amp; java -cp target/test-classes:target/classes:$(cat target/cp.txt) \
  *   com.code_intelligence.jazzer.Jazzer --target_class=dev.clipengine.weights.torch.TorchZipFuzzTest \
- *   -max_total_time=600 target/corpus src/test/resources/dev/clipengine/weights/torch/TorchZipFuzzTestInputs/open
+ *   --instrumentation_includes='dev.clipengine.**' -max_total_time=600 \
+ *   target/corpus src/test/resources/dev/clipengine/weights/torch/TorchZipFuzzTestInputs/open
  * </pre>
+ * (the same with {@code UnpicklerFuzzTest} / {@code dev.clipengine.weights.SafetensorsFuzzTest} and
+ * their input folders). Measured here, 60 s each on a loaded 2-core machine, no finding:
+ * unpickler 243,616 executions, torch zip 19,246, safetensors 23,730.
  */
 class TorchZipFuzzTest {
 
