@@ -172,10 +172,10 @@ final class SegmentCommand implements Callable<Integer> {
     }
 
     private SegmentOptions options() throws IOException {
-        SegmentOptions.Protocol p = switch (protocol.toLowerCase(Locale.ROOT)) {
+        SegmentOptions.Protocol p = switch (protocol == null ? "cliptrase" : protocol.toLowerCase(Locale.ROOT)) {
             case "cliptrase" -> SegmentOptions.Protocol.CLIPTRASE;
             case "full" -> SegmentOptions.Protocol.FULL;
-            default -> throw new IllegalArgumentException("unknown --protocol '" + protocol + "' (expected cliptrase or full)");
+            default -> throw new IllegalArgumentException("unknown --protocol '" + protocol + "' (expected cliptrase, full, or slide with a --method other than cliptrase)");
         };
         SegmentOptions.DenoiseMode d = switch (denoise.toLowerCase(Locale.ROOT)) {
             case "cls-row" -> SegmentOptions.DenoiseMode.CLS_ROW;
