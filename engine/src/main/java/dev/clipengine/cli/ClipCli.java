@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 EmbedImageCommand.class,
                 ClassifyCommand.class,
                 SegmentCommand.class,
+                EvalCommand.class,
                 ConvertCommand.class,
                 InfoCommand.class,
                 dev.clipengine.weights.pull.PullCommand.class,
