@@ -4,6 +4,9 @@ import dev.clipengine.image.ImageDecoder;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
 import dev.clipengine.segment.Method;
+import dev.clipengine.segment.SegmentOptions;
+import dev.clipengine.segment.Segmentation;
+import dev.clipengine.segment.Segmenter;
 import dev.clipengine.segment.Profile;
 import dev.clipengine.segment.QueryVocabulary;
 import dev.clipengine.segment.SlideOptions;
@@ -48,6 +51,11 @@ import java.util.concurrent.atomic.AtomicInteger;
                 "Without --profile, a slide method runs its repository's profile for the dataset (sclip-<dataset> for vanilla, "
                         + "maskclip, maskclip-reduced and sclip; naclip-<dataset>; clearclip-<dataset>), CamVid the default protocol. "
                         + "Images run --jobs at a time; the result does not depend on the order.",
+                "",
+                "--method cliptrase runs CLIPtrase with the full protocol (whole image, maps at the original size; --size default 336, "
+                        + "the reference's DBSCAN settings for the size), with the reference's own class lists for its benchmarks "
+                        + "(VOC20/21, PC59/60, COCO-Object/Stuff, ADE150, background words included) and the first name of each "
+                        + "class elsewhere. Its background label C is mapped to the dataset's background class 0.",
                 "",
                 "Dataset layouts (--dataset):",
                 "  voc21   PASCAL VOC 2012: JPEGImages, SegmentationClass (0 = background, 255 ignored), ImageSets/Segmentation/<split>.txt",
@@ -156,6 +164,8 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
             header.put("predictions", predictions.toString());
             header.put("predictions_format", predictionsFormat);
             failures = run(samples, stderr, s -> score(ds, s, readPrediction(ds, s), matrix));
+        } else if (slide.method() == Method.CLIPTRASE) {
+            failures = runCliptrase(ds, samples, vocabulary, matrix, header, stderr);
         } else {
             SlideOptions options = options();
             header.putAll(describe(options));
@@ -188,10 +198,6 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
     /** The slide protocol: explicit options over the profile, whose default is the method's repository's for this dataset. */
     private SlideOptions options() throws IOException {
         Method m = slide.method();
-        if (m == Method.CLIPTRASE) {
-            throw new IllegalArgumentException("eval runs the slide methods (--method vanilla|maskclip|maskclip-reduced|sclip|clearclip|naclip "
-                    + "or --profile); for CLIPtrase, write maps with segment --protocol full and score them with eval --predictions");
-        }
         if (slide.profile == null) {
             String repo = m == Method.NACLIP ? "naclip" : m == Method.CLEARCLIP ? "clearclip" : "sclip";
             Profile p = Profile.forDataset(repo, dataset);
@@ -199,6 +205,66 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         }
         List<String> t = templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(templates);
         return slide.resolve("slide", size, PositionalInterpolation.parse(posInterp), t);
+    }
+
+    /**
+     * CLIPtrase over a dataset: the {@code full} protocol (whole image, maps at the original size, so
+     * they compare with the ground truth pixel for pixel), the reference's DBSCAN settings for the
+     * size, and the reference's own class lists where the dataset is one of its nine benchmarks.
+     * CLIPtrase numbers background last (label C); datasets with a background class number it 0.
+     */
+    private int runCliptrase(SegDataset ds, List<SegDataset.Sample> samples, QueryVocabulary names, ConfusionMatrix matrix,
+                             Map<String, Object> header, PrintWriter stderr) throws Exception {
+        Vocabulary v = cliptraseVocabulary(ds, names);
+        List<String> t = templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(templates);
+        SegmentOptions o = new SegmentOptions(size == null ? 336 : size, SegmentOptions.Protocol.FULL, null, null, null,
+                SegmentOptions.DenoiseMode.CLS_ROW, PositionalInterpolation.parse(posInterp), t);
+        header.put("method", "cliptrase");
+        header.put("profile", "cliptrase-full");
+        header.put("short_side", o.size());
+        header.put("eps", o.effectiveEps());
+        header.put("min_samples", o.effectiveMinSamples());
+        header.put("class_names", v.name());
+        header.put("background_words", v.background().size());
+        header.put("templates", t.size());
+        int classes = v.classes().size();
+        try (ClipModel clip = ClipModel.load(existing(model), new HeadCounts(visionHeads, textHeads))) {
+            header.put("model", clip.describe());
+            Segmenter segmenter = new Segmenter(clip, o);
+            segmenter.textFeatures(v);
+            return run(samples, stderr, s -> {
+                Segmentation r = segmenter.segment(ImageDecoder.read(s.image(), exif), v);
+                int[] labels = r.labels().clone();
+                if (ds.background()) {
+                    for (int p = 0; p < labels.length; p++) labels[p] = labels[p] >= classes ? 0 : labels[p] + 1;
+                }
+                int w = r.image().width(), h = r.image().height();
+                if (savePredictions != null) LabelMapWriter.writePng(savePredictions.resolve(s.id() + ".png"), labels, w, h, ds.numClasses());
+                score(ds, s, new LabelMaps.Map(w, h, labels), matrix);
+            });
+        }
+    }
+
+    /** The CLIPtrase reference's class list for its benchmarks; otherwise each class's first name (and "background"). */
+    private Vocabulary cliptraseVocabulary(SegDataset ds, QueryVocabulary names) {
+        String reference = switch (dataset) {
+            case "voc21" -> "VOC21";
+            case "voc20" -> "VOC20";
+            case "pc60" -> "PC60";
+            case "pc59" -> "PC59";
+            case "object" -> "COCO80";
+            case "stuff" -> "COCO171";
+            case "ade" -> "ADE150";
+            default -> null;
+        };
+        int own = ds.numClasses() - (ds.background() ? 1 : 0);
+        if (classesFile == null && reference != null) {
+            Vocabulary v = Vocabulary.named(reference);
+            if (v.classes().size() == own && v.hasBackground() == ds.background()) return v;
+        }
+        List<String> classes = new ArrayList<>();
+        for (int c = ds.background() ? 1 : 0; c < ds.numClasses(); c++) classes.add(names.className(c));
+        return new Vocabulary(dataset, classes, ds.background() ? List.of("background") : List.of());
     }
 
     private Map<String, Object> describe(SlideOptions o) {

@@ -166,6 +166,47 @@ class MethodsCommandLineIT {
     }
 
     @Test
+    void evalRunsCliptraseWithTheMapsSegmentWrites(@TempDir Path tmp) throws Exception {
+        Path camvid = datasets().resolve("camvid-val");
+        String model = tiny.resolve("hf").toString();
+        CommandLineIT.Result e = runDirect(List.of("eval", "--dataset", "camvid", "--data", camvid.toString(), "--model", model,
+                "--method", "cliptrase", "--size", "128", "--limit", "2", "--out", tmp.resolve("m").toString(),
+                "--save-predictions", tmp.resolve("pred").toString()));
+        assertEquals(0, e.code(), e.err());
+        Map<?, ?> j = (Map<?, ?>) Json.parse(Files.readString(tmp.resolve("m/metrics.json")));
+        assertEquals(2L, j.get("images"));
+        assertEquals("cliptrase", j.get("method"));
+        // eval's maps are segment --protocol full's maps (CamVid has no background class, so no relabelling)
+        try (var ids = Files.list(tmp.resolve("pred"))) {
+            List<Path> preds = ids.sorted().toList();
+            assertEquals(2, preds.size());
+            for (Path p : preds) {
+                String id = p.getFileName().toString().replace(".png", "");
+                Path image = camvid.resolve("val").resolve(id + ".png");
+                CommandLineIT.Result s = runDirect(List.of("segment", "--model", model, "--image", image.toString(),
+                        "--protocol", "full", "--size", "128", "--classes", camvidClasses(j), "--out", tmp.resolve("seg").toString()));
+                assertEquals(0, s.code(), s.err());
+                assertEquals(pixels(p), pixels(tmp.resolve("seg").resolve(id + ".labels.png")), id);
+            }
+        }
+    }
+
+    /** The class names eval used, from its report ("index name" keys), as a --classes list. */
+    private static String camvidClasses(Map<?, ?> metrics) {
+        Map<?, ?> perClass = (Map<?, ?>) ((Map<?, ?>) metrics.get("standard")).get("per_class");
+        List<String> names = new java.util.ArrayList<>();
+        for (Object key : perClass.keySet()) names.add(((String) key).substring(((String) key).indexOf(' ') + 1));
+        return String.join(",", names);
+    }
+
+    private static List<Integer> pixels(Path png) throws java.io.IOException {
+        var img = javax.imageio.ImageIO.read(png.toFile());
+        List<Integer> out = new java.util.ArrayList<>();
+        for (int y = 0; y < img.getHeight(); y++) for (int x = 0; x < img.getWidth(); x++) out.add(img.getRaster().getSample(x, y, 0));
+        return out;
+    }
+
+    @Test
     void badInputGivesOneLineAndExitCode2(@TempDir Path tmp) throws Exception {
         Path emptyLine = Files.writeString(tmp.resolve("names.txt"), "sky\n\ncar\n");
         String model = tiny.resolve("hf").toString(), image = methods.resolve("input.png").toString(), out = tmp.resolve("o").toString();
@@ -180,7 +221,7 @@ class MethodsCommandLineIT {
                 concat(seg, "--vocabulary", "VOC20", "--crop", "224"),
                 List.of("eval", "--dataset", "kitti", "--data", camvid.toString(), "--model", model, "--method", "sclip"),
                 List.of("eval", "--dataset", "camvid", "--data", camvid.toString()),
-                List.of("eval", "--dataset", "camvid", "--data", camvid.toString(), "--model", model));
+                List.of("eval", "--dataset", "camvid", "--data", camvid.toString(), "--model", model, "--size", "100"));
         for (List<String> c : cases) {
             CommandLineIT.Result r = run(c);
             assertEquals(2, r.code(), c + " -> " + r.err());
