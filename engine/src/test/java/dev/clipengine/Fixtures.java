@@ -1,11 +1,14 @@
 package dev.clipengine;
 
+import dev.clipengine.image.RgbImage;
 import dev.clipengine.weights.SafetensorsFile;
+import dev.clipengine.weights.Tensor;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -51,6 +54,14 @@ public final class Fixtures {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A golden {@code [H, W, 3]} uint8 RGB tensor as an image. */
+    public static RgbImage goldenImage(SafetensorsFile golden, String key) throws IOException {
+        Tensor t = golden.tensor(key);
+        Assertions.assertEquals(3, t.rank(), key + " rank");
+        Assertions.assertEquals(3, t.dim(2), key + " channels");
+        return new RgbImage(t.dim(1), t.dim(0), t.data().toArray(ValueLayout.JAVA_BYTE));
     }
 
     /** Largest absolute element-wise difference; fails on a length mismatch. */

@@ -18,8 +18,10 @@ import picocli.CommandLine.Command;
                 EmbedImageCommand.class,
                 ClassifyCommand.class,
                 SegmentCommand.class,
+                EvalCommand.class,
                 ConvertCommand.class,
                 InfoCommand.class,
+                dev.clipengine.weights.pull.PullCommand.class,
                 CommandLine.HelpCommand.class})
 public final class ClipCli implements Runnable {
 

@@ -1,19 +1,28 @@
 package dev.clipengine.cli;
 
+import dev.clipengine.device.BackendSelector;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.weights.HeadCounts;
+import dev.clipengine.weights.pull.ModelResolver;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.nio.file.Files;
+import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /** The options every command that runs the network shares. */
 final class ModelOptions {
 
-    @Option(names = "--model", required = true, paramLabel = "FILE",
-            description = "Weights: canonical safetensors, OpenAI/OpenCLIP safetensors, a Hugging Face CLIPModel file or folder.")
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
+    @Option(names = "--model", required = true, paramLabel = "FILE|NAME",
+            description = "Weights: canonical safetensors, OpenAI/OpenCLIP safetensors, a Hugging Face CLIPModel file or folder, "
+                    + "a PyTorch .pt/.bin (torch.save or TorchScript), or a model name (ViT-B/16, openai/clip-vit-base-patch16, ...) "
+                    + "taken from the cache and pulled there when missing (see 'pull').")
     Path model;
 
     @Option(names = "--vision-heads", paramLabel = "N",
@@ -24,8 +33,17 @@ final class ModelOptions {
             description = "Attention heads of the text tower, for checkpoints that do not record it (default: from the file, else width/64).")
     Integer textHeads;
 
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda[:N]",
+            description = "Where the network runs (default: auto, silent). The CUDA backend is not enabled yet: every choice runs on the CPU, cuda is refused; an explicit value prints one line saying what was found.")
+    String device;
+
     ClipModel load() throws IOException {
-        if (!Files.exists(model)) throw new NoSuchFileException(model.toString());
-        return ClipModel.load(model, new HeadCounts(visionHeads, textHeads));
+        BackendSelector.Selection selection = BackendSelector.select(device);
+        PrintWriter err = mixee != null ? mixee.commandLine().getErr() : new PrintWriter(System.err, true);
+        if (selection.logLine() != null) err.println(selection.logLine());
+        HeadCounts heads = new HeadCounts(visionHeads, textHeads);
+        Path weights = ModelResolver.resolve(model.toString(), heads, err)
+                .orElseThrow(() -> new NoSuchFileException(model.toString()));
+        return ClipModel.load(weights, heads);
     }
 }

@@ -5,7 +5,13 @@ import dev.clipengine.segment.Vocabulary;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
+import dev.clipengine.device.BackendSelector;
+import dev.clipengine.weights.HeadCounts;
+import dev.clipengine.weights.pull.ModelResolver;
+
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -53,6 +59,33 @@ public final class SegmentArguments {
     /** {@code --model}, as given. */
     public Path model() {
         return command.model.model;
+    }
+
+    /**
+     * {@code --model} resolved as {@code segment} resolves it: a file or folder, or a model name taken from the
+     * cache (pulled there when missing); {@code --device} checked the same way (its line, if any, on {@code err}).
+     */
+    public Path modelPath(PrintWriter err) throws IOException {
+        BackendSelector.Selection selection = BackendSelector.select(command.model.device);
+        if (selection.logLine() != null) err.println(selection.logLine());
+        HeadCounts heads = new HeadCounts(visionHeads(), textHeads());
+        return ModelResolver.resolve(model().toString(), heads, err).orElseThrow(() -> new NoSuchFileException(model().toString()));
+    }
+
+    /**
+     * Refuses what this front end cannot run: a front end that runs {@link dev.clipengine.segment.Segmenter}
+     * (CLIPtrase, protocols cliptrase and full) calls this before anything else, so that {@code --method},
+     * {@code --profile} or {@code --protocol slide} fail in one line instead of being ignored.
+     *
+     * @param frontEnd how the error names the caller ("the Spark job")
+     */
+    public void requireCliptrase(String frontEnd) {
+        if (command.slide.isSlide(command.protocol)) {
+            throw new IllegalArgumentException(frontEnd + " runs CLIPtrase only (--protocol cliptrase or full); --method "
+                    + command.slide.method().cliName() + " and the slide protocol run with engine.jar segment");
+        }
+        command.slide.refuseSlideOptions();
+        if (command.classSource == null) throw new IllegalArgumentException("give the classes: --classes, --vocabulary or --classes-file");
     }
 
     /** {@code --vision-heads}, null when not given. */

@@ -4,9 +4,14 @@ import dev.clipengine.image.ImageDecoder;
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
+import dev.clipengine.segment.Method;
+import dev.clipengine.segment.Profile;
+import dev.clipengine.segment.QueryVocabulary;
 import dev.clipengine.segment.SegmentOptions;
 import dev.clipengine.segment.Segmentation;
 import dev.clipengine.segment.Segmenter;
+import dev.clipengine.segment.SlideOptions;
+import dev.clipengine.segment.SlideSegmenter;
 import dev.clipengine.segment.Vocabulary;
 import dev.clipengine.segmentation.AtomicFiles;
 import dev.clipengine.segmentation.LabelMapWriter;
@@ -36,7 +41,7 @@ import java.util.stream.Stream;
 
 @Command(name = "segment", sortOptions = false,
         description = {
-                "Open-vocabulary semantic segmentation with CLIPtrase (training-free): every pixel gets one of the given classes.",
+                "Open-vocabulary semantic segmentation with CLIPtrase or another training-free method: every pixel gets one of the given classes.",
                 "",
                 "For each image IMG it writes DIR/<stem>.labels.png (pixel value = class index, 8-bit when the labels fit, "
                         + "else 16-bit; with background words, index C = background), DIR/<stem>.overlay.png (the image with "
@@ -44,7 +49,14 @@ import java.util.stream.Stream;
                         + "class fractions, timings). Text features are computed once for the whole batch.",
                 "",
                 "Defaults follow the reference code: --size 336 with DBSCAN eps 1.1 / min-samples 7 (224: 0.7 / 3), "
-                        + "CLIPtrase's positional interpolation, the 80 ImageNet prompt templates, CLS-row denoising."})
+                        + "CLIPtrase's positional interpolation, the 80 ImageNet prompt templates, CLS-row denoising.",
+                "",
+                "--method vanilla|maskclip|maskclip-reduced|sclip|clearclip|naclip runs the slide protocol of the SCLIP/NACLIP/ClearCLIP "
+                        + "code: short side to --size (long side <= 2048) with OpenCV's bilinear, windows of --crop with --stride "
+                        + "(--crop 0: whole image), averaged window logits, softmax with --logit-scale over all names, max over each "
+                        + "class's synonyms, --area-thd, --prob-thd -> class 0. --profile NAME (e.g. sclip-voc21, naclip-ade, "
+                        + "clearclip-city) sets all of these as the repository does for that dataset; explicit options win. "
+                        + "Label maps are at the original image size; class i is line i of the name file."})
 final class SegmentCommand implements Callable<Integer> {
 
     @Spec
@@ -62,25 +74,34 @@ final class SegmentCommand implements Callable<Integer> {
         String classes;
 
         @Option(names = "--vocabulary", paramLabel = "NAME",
-                description = "A bundled vocabulary: VOC20, VOC21, COCO80, COCO171, PC59, PC60, PC459, ADE150, ADEFULL.")
+                description = "A bundled vocabulary. cliptrase: VOC20, VOC21, COCO80, COCO171, PC59, PC60, PC459, ADE150, ADEFULL "
+                        + "(the CLIPtrase reference's lists). Slide methods: the SCLIP name files voc21, voc20, pc60, pc59, object, "
+                        + "stuff, city, ade, and camvid (default: the --profile's dataset).")
         String vocabulary;
 
-        @Option(names = "--classes-file", paramLabel = "FILE", description = "One class name per line ('#' comments and blank lines skipped).")
+        @Option(names = "--classes-file", paramLabel = "FILE",
+                description = "cliptrase: one class name per line ('#' comments and blank lines skipped). Slide methods: the "
+                        + "SCLIP name-file format, one class per line, synonyms separated by \", \".")
         Path classesFile;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     ClassSource classSource;
+
+    @Mixin
+    SlideProtocolOptions slide;
 
     @Option(names = "--background", paramLabel = "\"sky,wall,…\"",
             description = "Background words, scored like classes and collapsed into one label C (default: the vocabulary's list, none for --classes).")
     String background;
 
-    @Option(names = "--size", defaultValue = "336", paramLabel = "S", description = "Network input side (default ${DEFAULT-VALUE}).")
-    int size;
+    @Option(names = "--size", paramLabel = "S",
+            description = "cliptrase: network input side (default 336). Slide: the short side the image is rescaled to (default 336, or the profile's).")
+    Integer size;
 
-    @Option(names = "--protocol", defaultValue = "cliptrase", paramLabel = "P",
-            description = "cliptrase: short side to S, centre crop SxS, maps at SxS (the reference). full: the whole image on a non-square grid, maps at the original size.")
+    @Option(names = "--protocol", paramLabel = "P",
+            description = "cliptrase (default for --method cliptrase): short side to S, centre crop SxS, maps at SxS (the reference). "
+                    + "full: the whole image on a non-square grid, maps at the original size. slide: the other methods' protocol (their default).")
     String protocol;
 
     @Option(names = "--eps", paramLabel = "E", description = "DBSCAN radius (default 1.1 at 336, 0.7 at 224).")
@@ -115,6 +136,9 @@ final class SegmentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (slide.isSlide(protocol)) return new SlideRun(this).call();
+        slide.refuseSlideOptions();
+        if (classSource == null) throw new IllegalArgumentException("give the classes: --classes, --vocabulary or --classes-file");
         SegmentOptions options = options();
         Vocabulary vocabulary = vocabulary();
         List<Path> inputs = expandImages(images);
@@ -148,10 +172,10 @@ final class SegmentCommand implements Callable<Integer> {
     }
 
     SegmentOptions options() throws IOException {
-        SegmentOptions.Protocol p = switch (protocol.toLowerCase(Locale.ROOT)) {
+        SegmentOptions.Protocol p = switch (protocol == null ? "cliptrase" : protocol.toLowerCase(Locale.ROOT)) {
             case "cliptrase" -> SegmentOptions.Protocol.CLIPTRASE;
             case "full" -> SegmentOptions.Protocol.FULL;
-            default -> throw new IllegalArgumentException("unknown --protocol '" + protocol + "' (expected cliptrase or full)");
+            default -> throw new IllegalArgumentException("unknown --protocol '" + protocol + "' (expected cliptrase, full, or slide with a --method other than cliptrase)");
         };
         SegmentOptions.DenoiseMode d = switch (denoise.toLowerCase(Locale.ROOT)) {
             case "cls-row" -> SegmentOptions.DenoiseMode.CLS_ROW;
@@ -159,7 +183,7 @@ final class SegmentCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("unknown --denoise '" + denoise + "' (expected cls-row or self-weight)");
         };
         List<String> t = templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(templates);
-        return new SegmentOptions(size, p, eps, minSamples, clsReweight, d, PositionalInterpolation.parse(posInterp), t);
+        return new SegmentOptions(size == null ? 336 : size, p, eps, minSamples, clsReweight, d, PositionalInterpolation.parse(posInterp), t);
     }
 
     Vocabulary vocabulary() throws IOException {
@@ -212,7 +236,7 @@ final class SegmentCommand implements Callable<Integer> {
     }
 
     /** Two inputs with one stem would overwrite each other's outputs: refuse before doing any work. */
-    private static void checkStems(List<Path> inputs) {
+    static void checkStems(List<Path> inputs) {
         Map<String, Path> seen = new HashMap<>();
         for (Path p : inputs) {
             Path other = seen.put(stem(p), p);
@@ -247,7 +271,7 @@ final class SegmentCommand implements Callable<Integer> {
     }
 
     /** A redrawn bar on a terminal; one plain line per image when stderr goes to a file or a pipe. */
-    private static void progress(PrintWriter err, int done, int total, long startNanos, Path image) {
+    static void progress(PrintWriter err, int done, int total, long startNanos, Path image) {
         double elapsed = (System.nanoTime() - startNanos) / 1e9;
         double eta = elapsed / done * (total - done);
         if (System.console() == null) {

@@ -41,6 +41,21 @@ final class ResidualBlock {
      * @param wantCosine also return the cosine self-correlation W (spec §2.1); the forward is unchanged
      */
     Taps forward(CpuBackend cpu, float[] x, int n, boolean causal, AttentionMode mode, boolean wantProbs, boolean wantCosine) {
+        return forward(cpu, x, n, causal, mode, null, true, wantProbs, wantCosine);
+    }
+
+    /**
+     * As above, for the training-free last blocks (training-free-methods.md §0).
+     *
+     * @param attentionBias {@code [n, n]} added to the scaled scores before the softmax (NACLIP's Ω), or null
+     * @param residual      false: {@code x} becomes the bare attention output {@code out_proj(A·V)}, with no
+     *                      residual and no MLP ("reduced" blocks)
+     */
+    Taps forward(CpuBackend cpu, float[] x, int n, boolean causal, AttentionMode mode, float[] attentionBias,
+                 boolean residual, boolean wantProbs, boolean wantCosine) {
+        if (mode == AttentionMode.NACLIP && (attentionBias == null || attentionBias.length != n * n)) {
+            throw new IllegalArgumentException("NACLIP attention needs an " + n + "x" + n + " bias");
+        }
         int d = width;
         float[] h = new float[n * d];
         ln1.apply(cpu, x, h, n);
@@ -53,9 +68,9 @@ final class ResidualBlock {
         float[] cosPerHead = wantCosine ? new float[heads * n * n] : null;
         cpu.parallelFor(heads, (from, to) -> {
             float[] scratch = new float[n * n];
-            float[] scratch2 = mode == AttentionMode.CLIPTRASE ? new float[n * n] : null;
+            float[] scratch2 = mode == AttentionMode.CLIPTRASE || mode == AttentionMode.SCLIP ? new float[n * n] : null;
             for (int head = from; head < to; head++) {
-                attendHead(cpu, qkv, n, head, causal, mode, context, scratch, scratch2,
+                attendHead(cpu, qkv, n, head, causal, mode, attentionBias, context, scratch, scratch2,
                         probs == null ? null : probs, cosPerHead);
             }
         });
@@ -64,6 +79,10 @@ final class ResidualBlock {
 
         float[] a = new float[n * d];
         cpu.linear(context, 0, d, n, outProj.weight(), outProj.bias(), a, 0, d);
+        if (!residual) {
+            System.arraycopy(a, 0, x, 0, n * d);
+            return taps;
+        }
         cpu.add(x, 0, a, 0, n * d);
 
         ln2.apply(cpu, x, h, n);
@@ -76,7 +95,7 @@ final class ResidualBlock {
         return taps;
     }
 
-    private void attendHead(CpuBackend cpu, float[] qkv, int n, int head, boolean causal, AttentionMode mode,
+    private void attendHead(CpuBackend cpu, float[] qkv, int n, int head, boolean causal, AttentionMode mode, float[] bias,
                             float[] context, float[] scores, float[] scratch2, float[] probs, float[] cosPerHead) {
         int d = width, ld = 3 * d;
         int q = head * headDim, k = d + head * headDim, v = 2 * d + head * headDim;
@@ -96,6 +115,31 @@ final class ResidualBlock {
                     cpu.softmaxRows(scratch2, 0, n, n, n, causal, 0);
                     cpu.add(scores, 0, scratch2, 0, n * n);
                 }
+            }
+            case SCLIP -> {
+                // spec training-free §2.3: softmax(s·qqᵀ) + softmax(s·kkᵀ), rows sum to 2 (not averaged)
+                java.util.Arrays.fill(scores, 0f);
+                for (int branch : new int[] {q, k}) {
+                    cpu.gemmNT(n, n, headDim, scale, qkv, branch, ld, qkv, branch, ld, scratch2, 0, n);
+                    cpu.softmaxRows(scratch2, 0, n, n, n, causal, 0);
+                    cpu.add(scores, 0, scratch2, 0, n * n);
+                }
+            }
+            case QUERY_QUERY -> {
+                cpu.gemmNT(n, n, headDim, scale, qkv, q, ld, qkv, q, ld, scores, 0, n);
+                cpu.softmaxRows(scores, 0, n, n, n, causal, 0);
+            }
+            case NACLIP -> {
+                // spec training-free §2.5: the Gaussian is added to the scaled k·k logits before the softmax
+                cpu.gemmNT(n, n, headDim, scale, qkv, k, ld, qkv, k, ld, scores, 0, n);
+                cpu.add(scores, 0, bias, 0, n * n);
+                cpu.softmaxRows(scores, 0, n, n, n, causal, 0);
+            }
+            case IDENTITY -> {
+                // A = I: each token keeps its own v (MaskCLIP); a copy is exactly what the product with I gives
+                for (int i = 0; i < n; i++) System.arraycopy(qkv, i * ld + v, context, i * d + head * headDim, headDim);
+                if (cosPerHead != null) cosineSelfCorrelation(cpu, qkv, n, q, k, v, cosPerHead, head * n * n);
+                return;
             }
         }
         cpu.gemmNN(n, headDim, n, scores, 0, n, qkv, v, ld, context, head * headDim, d);

@@ -59,6 +59,15 @@ public final class VisionTransformer {
      */
     public VisionOutput forward(float[] pixels, int height, int imageWidth, PositionalInterpolation interpolation,
                                 AttentionMode lastBlock, boolean wantCorrelation, boolean wantLastAttention) {
+        return forward(pixels, height, imageWidth, interpolation, LastBlock.of(lastBlock), wantCorrelation, wantLastAttention);
+    }
+
+    /**
+     * As above with a training-free last block (training-free-methods.md §0): its attention, whether it keeps
+     * residual and MLP, NACLIP's σ. Blocks before it are CLIP's.
+     */
+    public VisionOutput forward(float[] pixels, int height, int imageWidth, PositionalInterpolation interpolation,
+                                LastBlock lastBlock, boolean wantCorrelation, boolean wantLastAttention) {
         if (height % patch != 0 || imageWidth % patch != 0) {
             throw new IllegalArgumentException("image size " + imageWidth + "x" + height
                     + " is not a multiple of the patch size " + patch);
@@ -80,10 +89,13 @@ public final class VisionTransformer {
         lnPre.apply(cpu, x, x, n);
 
         float[] correlation = null, lastAttention = null;
+        AttentionMode lastMode = lastBlock.attention();
+        float[] bias = lastMode == AttentionMode.NACLIP ? NeighbourhoodBias.of(gh, gw, lastBlock.gaussianSigma()) : null;
         for (int i = 0; i < blocks.length; i++) {
             boolean last = i == blocks.length - 1;
-            ResidualBlock.Taps taps = blocks[i].forward(cpu, x, n, false, last ? lastBlock : AttentionMode.STANDARD,
-                    last && wantLastAttention && lastBlock == AttentionMode.STANDARD,
+            ResidualBlock.Taps taps = blocks[i].forward(cpu, x, n, false, last ? lastMode : AttentionMode.STANDARD,
+                    last ? bias : null, !last || lastBlock.residual(),
+                    last && wantLastAttention && lastMode == AttentionMode.STANDARD,
                     wantCorrelation && i == blocks.length - 2);
             if (taps.cosineCorrelation != null) correlation = taps.cosineCorrelation;
             if (taps.attentionProbs != null) lastAttention = taps.attentionProbs;

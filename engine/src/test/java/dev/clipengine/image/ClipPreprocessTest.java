@@ -1,45 +1,24 @@
 package dev.clipengine.image;
 
+import dev.clipengine.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.clipengine.weights.SafetensorsFile;
-import dev.clipengine.weights.Tensor;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class ClipPreprocessTest {
 
-    static Path fixtures() {
-        Path dir = Path.of(System.getProperty("clip.shared", "../../shared"), "fixtures/clip-tiny");
-        Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("golden.safetensors")),
-                "!!! conformance fixtures NOT FOUND at " + dir.toAbsolutePath()
-                        + " — golden test SKIPPED; point -Dclip.shared=/path/to/shared at them !!!");
-        return dir;
-    }
-
-    static RgbImage goldenRgb(SafetensorsFile f, String key) throws Exception {
-        Tensor t = f.tensor(key);
-        assertEquals(3, t.rank());
-        assertEquals(3, t.dim(2));
-        byte[] b = new byte[Math.toIntExact(t.elementCount())];
-        for (int i = 0; i < b.length; i++) b[i] = (byte) t.getLong(i);
-        return new RgbImage(t.dim(1), t.dim(0), b);
-    }
-
     @Test
     void goldenPixels() throws Exception {
-        try (var f = SafetensorsFile.open(fixtures().resolve("golden.safetensors"))) {
+        try (var f = Fixtures.golden()) {
             for (int img = 0; img < 2; img++) {
-                RgbImage rgb = goldenRgb(f, "img" + img + ".rgb");
+                RgbImage rgb = Fixtures.goldenImage(f, "img" + img + ".rgb");
                 for (int s : new int[] {64, 96}) {
                     float[] want = f.tensor("img" + img + ".s" + s + ".pixels").toFloatArray();
                     float[] got = ClipPreprocess.clipPixels(rgb, s);

@@ -1,12 +1,12 @@
 package dev.clipengine.image;
 
+import dev.clipengine.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.clipengine.weights.SafetensorsFile;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.awt.image.WritableRaster;
@@ -32,29 +32,11 @@ class ImageDecoderTest {
     @TempDir
     Path tmp;
 
-    static Path shared() {
-        Path dir = Path.of(System.getProperty("clip.shared", "../../shared"));
-        Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("fixtures/clip-tiny/golden.safetensors")),
-                "!!! conformance fixtures NOT FOUND under " + dir.toAbsolutePath()
-                        + " — golden test SKIPPED; point -Dclip.shared=/path/to/shared at them !!!");
-        return dir;
-    }
-
-    static Path datasetImage(Path shared, String name) throws IOException {
-        try (var s = Files.walk(shared.resolve("data/datasets"))) {
-            return s.filter(p -> p.getFileName().toString().equals(name))
-                    .filter(p -> !p.toString().contains("annot"))
-                    .sorted().findFirst()
-                    .orElseThrow(() -> new AssertionError("dataset image " + name + " not found under " + shared));
-        }
-    }
-
     @Test
     void pngDecodesExactlyLikePil() throws Exception {
-        Path shared = shared();
-        try (var f = SafetensorsFile.open(shared.resolve("fixtures/clip-tiny/golden.safetensors"))) {
-            RgbImage want = ClipPreprocessTest.goldenRgb(f, "img0.rgb");
-            RgbImage got = ImageDecoder.read(datasetImage(shared, "0016E5_07959.png"), false);
+        try (var f = Fixtures.golden()) {
+            RgbImage want = Fixtures.goldenImage(f, "img0.rgb");
+            RgbImage got = ImageDecoder.read(Fixtures.dataset("0016E5_07959.png"), false);
             assertEquals(want, got);
         }
     }
@@ -67,10 +49,9 @@ class ImageDecoderTest {
      */
     @Test
     void jpegDecodesLikePil() throws Exception {
-        Path shared = shared();
-        try (var f = SafetensorsFile.open(shared.resolve("fixtures/clip-tiny/golden.safetensors"))) {
-            RgbImage want = ClipPreprocessTest.goldenRgb(f, "img1.rgb");
-            RgbImage got = ImageDecoder.read(datasetImage(shared, "ADE_val_00000001.jpg"), false);
+        try (var f = Fixtures.golden()) {
+            RgbImage want = Fixtures.goldenImage(f, "img1.rgb");
+            RgbImage got = ImageDecoder.read(Fixtures.dataset("ADE_val_00000001.jpg"), false);
             assertEquals(want.width(), got.width());
             assertEquals(want.height(), got.height());
             int max = 0, differing = 0;

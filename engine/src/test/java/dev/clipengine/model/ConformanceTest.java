@@ -6,7 +6,6 @@ import dev.clipengine.image.RgbImage;
 import dev.clipengine.weights.HeadCounts;
 import dev.clipengine.weights.Json;
 import dev.clipengine.weights.SafetensorsFile;
-import dev.clipengine.weights.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -84,9 +83,7 @@ class ConformanceTest {
     }
 
     RgbImage goldenImage(int i) throws IOException {
-        Tensor rgb = golden.tensor("img" + i + ".rgb");
-        byte[] bytes = rgb.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-        return new RgbImage(rgb.dim(1), rgb.dim(0), bytes);
+        return Fixtures.goldenImage(golden, "img" + i + ".rgb");
     }
 
     float[] g(String key) throws IOException {

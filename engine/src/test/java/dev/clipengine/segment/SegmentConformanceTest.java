@@ -6,7 +6,6 @@ import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
 import dev.clipengine.weights.Json;
 import dev.clipengine.weights.SafetensorsFile;
-import dev.clipengine.weights.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,8 +14,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
-import java.lang.foreign.ValueLayout;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -102,8 +99,7 @@ class SegmentConformanceTest {
     }
 
     RgbImage goldenImage(int i) throws IOException {
-        Tensor rgb = golden.tensor("img" + i + ".rgb");
-        return new RgbImage(rgb.dim(1), rgb.dim(0), rgb.data().toArray(ValueLayout.JAVA_BYTE));
+        return Fixtures.goldenImage(golden, "img" + i + ".rgb");
     }
 
     int[] ints(String key) throws IOException {

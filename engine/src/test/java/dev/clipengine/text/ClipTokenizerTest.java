@@ -1,5 +1,6 @@
 package dev.clipengine.text;
 
+import dev.clipengine.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -7,10 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.clipengine.weights.Json;
-import dev.clipengine.weights.SafetensorsFile;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,7 +16,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -26,19 +23,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class ClipTokenizerTest {
 
-    static Path fixtures() {
-        Path dir = Path.of(System.getProperty("clip.shared", "../../shared"), "fixtures/clip-tiny");
-        Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("golden.safetensors")),
-                "!!! conformance fixtures NOT FOUND at " + dir.toAbsolutePath()
-                        + " — golden test SKIPPED; point -Dclip.shared=/path/to/shared at them !!!");
-        return dir;
-    }
-
     private static final ClipTokenizer TOK = ClipTokenizer.openAi();
 
     @Test
     void goldenTextIds() throws Exception {
-        try (var f = SafetensorsFile.open(fixtures().resolve("golden.safetensors"))) {
+        try (var f = Fixtures.golden()) {
             long[] ids = f.tensor("text.ids").toLongArray();
             @SuppressWarnings("unchecked")
             List<Object> texts = (List<Object>) Json.parse(f.metadata().get("texts"));

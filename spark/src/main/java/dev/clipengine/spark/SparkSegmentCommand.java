@@ -63,8 +63,9 @@ final class SparkSegmentCommand implements Callable<Integer> {
             throw new IllegalArgumentException("unknown --format '" + format + "' (expected parquet or json)");
         }
         if (partitions != null && partitions < 1) throw new IllegalArgumentException("--partitions must be at least 1, got " + partitions);
-        SegmentJob.Config config = new SegmentJob.Config(master, inputs, out, f, resume, overlays, partitions,
-                segmentArguments.model().toAbsolutePath().toString(), segmentArguments.visionHeads(), segmentArguments.textHeads(),
+        segmentArguments.requireCliptrase("the Spark job");
+        String model = segmentArguments.modelPath(spec.commandLine().getErr()).toAbsolutePath().toString();
+        SegmentJob.Config config = new SegmentJob.Config(master, inputs, out, f, resume, overlays, partitions, model, segmentArguments.visionHeads(), segmentArguments.textHeads(),
                 segmentArguments.options(), segmentArguments.vocabulary(), segmentArguments.exif());
         SegmentJob.run(config, spec.commandLine().getErr());
         // inputs that failed are rows with an error, not a failed job (the summary line counts them)

@@ -203,7 +203,11 @@ class SparkSegmentTest {
                 List.of("segment", "--model", tmp.resolve("no-model").toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car"),
                 List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--size", "100"),
                 List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--format", "csv"),
-                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--image", "x.png"));
+                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--image", "x.png"),
+                // segment's slide-protocol methods are refused, not silently run as CLIPtrase
+                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--method", "sclip"),
+                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--protocol", "slide"),
+                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString()));
         for (List<String> c : cases) {
             Result r = run(c);
             assertEquals(2, r.code(), c + " -> " + r.err());

@@ -1,5 +1,7 @@
 package dev.clipengine.weights;
 
+import dev.clipengine.weights.torch.TorchFile;
+import dev.clipengine.weights.torch.ZipArchive;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -36,10 +38,14 @@ import java.util.regex.Pattern;
  *     written, so shards that are symlinks into a cache (the Hugging Face hub layout) work;</li>
  * <li>a directory holding {@code model.safetensors}, {@code model.safetensors.index.json} or
  *     {@code open_clip_model.safetensors} (looked for in that order), usually with
- *     {@code config.json} and/or {@code open_clip_config.json}.</li>
+ *     {@code config.json} and/or {@code open_clip_config.json};</li>
+ * <li>a PyTorch zip checkpoint ({@link TorchFile}): a {@code torch.save} state dict ({@code .pt},
+ *     {@code .pth}, {@code pytorch_model.bin}; OpenAI or Hugging Face names; fp32, fp16 or bf16) or
+ *     a TorchScript archive such as OpenAI's {@code ViT-B-16.pt}, walked to its state-dict names. A
+ *     directory is searched for {@code pytorch_model.bin} and {@code open_clip_pytorch_model.bin}
+ *     after the safetensors names. The pre-1.6 (non-zip) {@code torch.save} format is refused with
+ *     a hint.</li>
  * </ul>
- * PyTorch pickles ({@code .pt}, {@code .bin}, zip archives) are recognised and refused with a
- * one-line message for now.
  *
  * <h2>Hugging Face → OpenAI mapping</h2>
  * <pre>
@@ -92,17 +98,22 @@ public final class ClipCheckpoint implements AutoCloseable {
     public static final String FORMAT_OPENAI = "OpenAI/OpenCLIP safetensors";
     public static final String FORMAT_HF = "Hugging Face CLIPModel safetensors";
 
-    static final String PICKLE_MESSAGE = "PyTorch pickle checkpoints are not supported yet; convert to safetensors "
-            + "first (Python: safetensors.torch.save_file(state_dict, 'model.safetensors')) or use the "
-            + "model.safetensors / open_clip_model.safetensors of the same release";
+    static final String LEGACY_PICKLE_MESSAGE = "a PyTorch checkpoint in the legacy pre-1.6 torch.save format (a bare "
+            + "pickle, not a zip), which is not supported; re-save it with a current torch (torch.save(torch.load(f), f2)) "
+            + "or as safetensors (safetensors.torch.save_file(state_dict, 'model.safetensors'))";
 
     private static final long MAX_JSON_BYTES = 64L << 20;
+
+    /** What a checkpoint directory is searched for, in this order. */
+    static final List<String> DIRECTORY_FILES = List.of("model.safetensors", "model.safetensors.index.json",
+            "open_clip_model.safetensors", "pytorch_model.bin", "open_clip_pytorch_model.bin");
 
     private final Path source;
     private final String format;
     private final ClipConfig config;
     private final Map<String, Tensor> tensors;
-    private final List<SafetensorsFile> files;
+    private final List<Path> files;
+    private final List<AutoCloseable> resources;
     private final Arena arena;
     private final Map<String, String> metadata;
     private final List<String> ignored;
@@ -115,7 +126,8 @@ public final class ClipCheckpoint implements AutoCloseable {
         this.format = l.format();
         this.config = config;
         this.tensors = Collections.unmodifiableMap(tensors);
-        this.files = List.copyOf(l.files);
+        this.files = List.copyOf(l.paths);
+        this.resources = List.copyOf(l.resources);
         this.arena = l.arena;
         this.metadata = Collections.unmodifiableMap(l.metadata);
         this.ignored = List.copyOf(ignored);
@@ -176,9 +188,9 @@ public final class ClipCheckpoint implements AutoCloseable {
         return source;
     }
 
-    /** The safetensors files mapped (one, or the shards in index order). */
+    /** The weight files read (one, or the shards in index order). */
     public List<Path> files() {
-        return files.stream().map(SafetensorsFile::path).toList();
+        return files;
     }
 
     /** The source's {@code __metadata__} (for a sharded checkpoint: the index's {@code metadata}). */
@@ -201,8 +213,18 @@ public final class ClipCheckpoint implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        for (SafetensorsFile f : files) f.close();
+        closeQuietly(resources);
         if (arena != null && arena.scope().isAlive()) arena.close();
+    }
+
+    private static void closeQuietly(List<AutoCloseable> resources) {
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception ignored) {
+                // SafetensorsFile and TorchFile only unmap; nothing can fail
+            }
+        }
     }
 
     // =====================================================================================
@@ -212,8 +234,10 @@ public final class ClipCheckpoint implements AutoCloseable {
         final Path given;
         final HeadCounts overrides;
         final Consumer<String> warnings;
-        final List<SafetensorsFile> files = new ArrayList<>();
+        final List<Path> paths = new ArrayList<>();
+        final List<AutoCloseable> resources = new ArrayList<>();
         Arena arena;
+        String torchKind;
         Path file;
         Path dir;
         Map<String, String> metadata = new LinkedHashMap<>();
@@ -227,13 +251,14 @@ public final class ClipCheckpoint implements AutoCloseable {
         }
 
         void closeAll() {
-            for (SafetensorsFile f : files) f.close();
+            closeQuietly(resources);
             if (arena != null && arena.scope().isAlive()) arena.close();
         }
 
         String format() {
             String naming = hfNames ? "Hugging Face CLIPModel names" : canonical ? "canonical" : "OpenAI names";
-            if (sharded) return "sharded safetensors (" + files.size() + (files.size() == 1 ? " shard, " : " shards, ") + naming + ")";
+            if (sharded) return "sharded safetensors (" + paths.size() + (paths.size() == 1 ? " shard, " : " shards, ") + naming + ")";
+            if (torchKind != null) return torchKind + " (" + naming + (modulePrefix ? ", module. prefix" : "") + ")";
             String f = canonical ? FORMAT_CANONICAL : hfNames ? FORMAT_HF : FORMAT_OPENAI;
             return modulePrefix ? f + " (module. prefix)" : f;
         }
@@ -298,7 +323,7 @@ public final class ClipCheckpoint implements AutoCloseable {
         // ---------------------------------------------------------------- files
 
         Path pickInDirectory(Path d) throws IOException {
-            for (String n : List.of("model.safetensors", "model.safetensors.index.json", "open_clip_model.safetensors")) {
+            for (String n : DIRECTORY_FILES) {
                 Path p = d.resolve(n);
                 if (Files.isRegularFile(p)) return p;
             }
@@ -306,24 +331,24 @@ public final class ClipCheckpoint implements AutoCloseable {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
                 for (Path p : ds) found.add(String.valueOf(p.getFileName()));
             }
-            for (String n : found) {
-                if (n.endsWith(".bin") || n.endsWith(".pt") || n.endsWith(".pth")) {
-                    throw new WeightsFormatException(d.resolve(n), PICKLE_MESSAGE);
-                }
-            }
             String list = found.isEmpty() ? "it is empty" : "found: " + String.join(", ", found.stream().limit(10).toList())
                     + (found.size() > 10 ? ", ... (" + found.size() + " entries)" : "");
-            throw new WeightsFormatException(d, "no model.safetensors, model.safetensors.index.json or "
-                    + "open_clip_model.safetensors in this directory; " + list);
+            throw new WeightsFormatException(d, "no " + String.join(", ", DIRECTORY_FILES) + " in this directory; " + list);
         }
 
         Map<String, Tensor> readSingle() throws IOException {
             if (!Files.isRegularFile(file)) throw new WeightsFormatException(file, "not a regular file");
             byte[] head = SafetensorsFile.head(file, 8);
             String name = String.valueOf(file.getFileName()).toLowerCase(java.util.Locale.ROOT);
-            boolean zip = head.length >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
             boolean pickle = head.length >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5;
-            if (zip || pickle) throw new WeightsFormatException(file, PICKLE_MESSAGE);
+            if (ZipArchive.looksLikeZip(head)) {
+                TorchFile tf = TorchFile.open(file);
+                resources.add(tf);
+                paths.add(file);
+                torchKind = tf.kind();
+                return tf.tensors();
+            }
+            if (pickle) throw new WeightsFormatException(file, LEGACY_PICKLE_MESSAGE);
             SafetensorsFile sf;
             try {
                 sf = SafetensorsFile.open(file);
@@ -334,9 +359,10 @@ public final class ClipCheckpoint implements AutoCloseable {
                 String why = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
                 throw new WeightsFormatException(file, "unrecognised weights file: " + why + "; not a PyTorch zip or "
                         + "pickle either" + (torchName ? " despite its name" : "")
-                        + "; expected a .safetensors file, a *.safetensors.index.json or a checkpoint directory");
+                        + "; expected a .safetensors file, a *.safetensors.index.json, a PyTorch .pt/.bin zip or a checkpoint directory");
             }
-            files.add(sf);
+            resources.add(sf);
+            paths.add(file);
             metadata.putAll(sf.metadata());
             String fmt = sf.metadata().get("format");
             if (CANONICAL_FORMAT.equals(fmt)) {
@@ -388,7 +414,8 @@ public final class ClipCheckpoint implements AutoCloseable {
                         throw new WeightsFormatException(file, "shard '" + rel + "' (tensor '" + tensor + "') does not exist");
                     }
                     sf = SafetensorsFile.open(p);
-                    files.add(sf);
+                    resources.add(sf);
+                    paths.add(p);
                     shards.put(rel, sf);
                 }
                 Tensor t = sf.tensors().get(tensor);

@@ -26,8 +26,11 @@ import picocli.CommandLine.Spec;
                 + "run leaves no partial file.",
             "",
             "INPUT may be a .safetensors file (OpenAI/OpenCLIP names, optionally under 'module.', or Hugging "
-                + "Face CLIPModel names), a sharded *.safetensors.index.json, or a folder holding "
-                + "model.safetensors, model.safetensors.index.json or open_clip_model.safetensors.",
+                + "Face CLIPModel names), a sharded *.safetensors.index.json, a PyTorch zip checkpoint "
+                + "(torch.save state dict .pt/.pth/pytorch_model.bin, or a TorchScript archive such as OpenAI's "
+                + "ViT-B-16.pt; fp16 is widened exactly), or a folder holding model.safetensors, "
+                + "model.safetensors.index.json, open_clip_model.safetensors or pytorch_model.bin. Pickles are "
+                + "read by a restricted unpickler: only the globals torch checkpoints use are accepted, no code runs.",
             "",
             "Attention heads are not visible in tensor shapes. They are taken from --vision-heads/--text-heads, "
                 + "else from a canonical file's metadata, a Hugging Face config.json or an open_clip_config.json "

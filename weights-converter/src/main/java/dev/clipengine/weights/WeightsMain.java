@@ -19,14 +19,16 @@ import picocli.CommandLine.Spec;
 @Command(name = "clip-weights",
         mixinStandardHelpOptions = true,
         versionProvider = WeightsMain.Version.class,
-        subcommands = {ConvertCommand.class, InfoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ConvertCommand.class, InfoCommand.class, dev.clipengine.weights.pull.PullCommand.class,
+            CommandLine.HelpCommand.class},
         synopsisHeading = "%nSYNOPSIS%n  ",
         customSynopsis = "clip-weights COMMAND [OPTIONS] [ARGS]",
         descriptionHeading = "%nDESCRIPTION%n",
         description = {
             "Reads CLIP checkpoints in the formats people hold (OpenAI/OpenCLIP or Hugging Face safetensors, "
-                + "single files, sharded indexes or checkpoint folders) and writes the clip engine's canonical "
-                + "weights file."},
+                + "single files, sharded indexes or checkpoint folders; PyTorch torch.save zips and TorchScript "
+                + "archives such as OpenAI's ViT-B-16.pt, through a restricted unpickler that runs no code) and "
+                + "writes the clip engine's canonical weights file; pulls known checkpoints with their checksums."},
         optionListHeading = "%nOPTIONS%n",
         commandListHeading = "%nCOMMANDS%n",
         footerHeading = "%nEXIT STATUS%n",
@@ -47,7 +49,7 @@ public final class WeightsMain implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
-        err.println("error: missing command (convert or info)");
+        err.println("error: missing command (convert, info or pull)");
         err.println("Try 'clip-weights --help' for more information.");
         return EXIT_ERROR;
     }
@@ -119,7 +121,10 @@ public final class WeightsMain implements Callable<Integer> {
     }
 
     /** {@code --dtype} values: f32, f16, bf16 (any case; float32, float16, bfloat16 too). */
-    static final class DTypeConverter implements CommandLine.ITypeConverter<DType> {
+    public static final class DTypeConverter implements CommandLine.ITypeConverter<DType> {
+        public DTypeConverter() {
+        }
+
         @Override
         public DType convert(String value) {
             return switch (value.toLowerCase(java.util.Locale.ROOT)) {
@@ -132,7 +137,7 @@ public final class WeightsMain implements Callable<Integer> {
     }
 
     /** Head-count options shared by the commands. */
-    static HeadCounts heads(CommandSpec spec, Integer vision, Integer text) {
+    public static HeadCounts heads(CommandSpec spec, Integer vision, Integer text) {
         if (vision != null && vision <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--vision-heads must be positive, got " + vision);
         }

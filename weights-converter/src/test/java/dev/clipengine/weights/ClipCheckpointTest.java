@@ -220,15 +220,13 @@ class ClipCheckpointTest {
     // ------------------------------------------------------------------ what is refused
 
     @Test
-    void pytorchPicklesAreRefusedWithAHint() throws IOException {
-        for (String n : List.of("openai-state_dict.pt", "openai-jit-fp16.pt")) {
-            Path p = Fixtures.file(n);
-            assertTrue(rejected(p, HeadCounts.NONE, p).getMessage().contains("PyTorch pickle checkpoints are not supported yet"));
-        }
+    void legacyNonZipTorchSaveIsRefusedWithAHint() throws IOException {
         Path d = Files.createDirectory(tmp.resolve("hf-bin"));
-        Files.write(d.resolve("pytorch_model.bin"), new byte[] {(byte) 0x80, 2, 'x'});
+        // the pre-1.6 format starts with a bare pickle (of the magic number), not a zip
+        Files.write(d.resolve("pytorch_model.bin"), new byte[] {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c, (byte) 0xfc});
         Files.writeString(d.resolve("config.json"), "{}");
-        assertTrue(rejected(d, HeadCounts.NONE, d.resolve("pytorch_model.bin")).getMessage().contains("not supported yet"));
+        String m = rejected(d, HeadCounts.NONE, d.resolve("pytorch_model.bin")).getMessage();
+        assertTrue(m.contains("legacy pre-1.6 torch.save format") && m.contains("re-save"), m);
     }
 
     @Test

@@ -1,0 +1,364 @@
+package dev.clipengine.cli;
+
+import dev.clipengine.image.ImageDecoder;
+import dev.clipengine.model.ClipModel;
+import dev.clipengine.model.PositionalInterpolation;
+import dev.clipengine.segment.Method;
+import dev.clipengine.segment.SegmentOptions;
+import dev.clipengine.segment.Segmentation;
+import dev.clipengine.segment.Segmenter;
+import dev.clipengine.segment.Profile;
+import dev.clipengine.segment.QueryVocabulary;
+import dev.clipengine.segment.SlideOptions;
+import dev.clipengine.segment.SlideSegmenter;
+import dev.clipengine.segment.Vocabulary;
+import dev.clipengine.segmentation.AtomicFiles;
+import dev.clipengine.segmentation.ConfusionMatrix;
+import dev.clipengine.segmentation.LabelMapWriter;
+import dev.clipengine.segmentation.LabelMaps;
+import dev.clipengine.segmentation.SegDataset;
+import dev.clipengine.weights.HeadCounts;
+import dev.clipengine.weights.Json;
+import dev.clipengine.weights.WeightsMain;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+@Command(name = "eval", sortOptions = false,
+        description = {
+                "Scores a training-free method on a segmentation dataset, or scores existing label maps (--predictions).",
+                "",
+                "Metrics come from one int64 confusion matrix over the whole split: mIoU, pAcc, mAcc, fwIoU and per-class IoU/Acc, "
+                        + "in the standard definition (mmseg; fwIoU as detectron2) and in the CLIPtrase reference's (+0.01 in the "
+                        + "denominators, mAcc over all classes). Printed as Markdown; --out DIR also writes DIR/metrics.json and DIR/metrics.md.",
+                "",
+                "Without --profile, a slide method runs its repository's profile for the dataset (sclip-<dataset> for vanilla, "
+                        + "maskclip, maskclip-reduced and sclip; naclip-<dataset>; clearclip-<dataset>), CamVid the default protocol. "
+                        + "Images run --jobs at a time; the result does not depend on the order.",
+                "",
+                "--method cliptrase runs CLIPtrase with the full protocol (whole image, maps at the original size; --size default 336, "
+                        + "the reference's DBSCAN settings for the size), with the reference's own class lists for its benchmarks "
+                        + "(VOC20/21, PC59/60, COCO-Object/Stuff, ADE150, background words included) and the first name of each "
+                        + "class elsewhere. Its background label C is mapped to the dataset's background class 0.",
+                "",
+                "Dataset layouts (--dataset):",
+                "  voc21   PASCAL VOC 2012: JPEGImages, SegmentationClass (0 = background, 255 ignored), ImageSets/Segmentation/<split>.txt",
+                "  voc20   the same, 0 and 255 ignored (reduce-zero-label)",
+                "  pc60    PASCAL Context (mmseg: VOC2010/SegmentationClassContext, 0 = background, 255 ignored)",
+                "  pc59    PASCAL Context 59 (mmseg files with reduce-zero-label, or detectron2 annotations_ctx59, 255 ignored)",
+                "  ade     ADE20K ADEChallengeData2016 or the SceneParsing sampleData layout (0 ignored, reduce-zero-label)",
+                "  stuff   COCO-Stuff 164k (mmseg *_labelTrainIds.png, 0-170, 255 ignored)",
+                "  object  COCO-Object (SCLIP's *_instanceTrainIds.png, 0 = background, 255 ignored)",
+                "  city    Cityscapes leftImg8bit + gtFine *_labelTrainIds (255 ignored)",
+                "  camvid  CamVid SegNet layout <split>/ + <split>annot/ (11 ignored)"})
+final class EvalCommand implements java.util.concurrent.Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--dataset", required = true, paramLabel = "TYPE", description = "voc21, voc20, pc60, pc59, ade, stuff, object, city, camvid.")
+    String dataset;
+
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "The dataset's root folder.")
+    Path data;
+
+    @Option(names = "--split", defaultValue = "val", paramLabel = "NAME", description = "Split (default ${DEFAULT-VALUE}).")
+    String split;
+
+    @Option(names = "--predictions", paramLabel = "DIR",
+            description = "Score existing label maps <id>.png or <id>.labels.png instead of running a model.")
+    Path predictions;
+
+    @Option(names = "--predictions-format", defaultValue = "classes", paramLabel = "F",
+            description = "classes: pixel value = class index, as segment writes (default). dataset: the dataset's own encoding, converted like its ground truth.")
+    String predictionsFormat;
+
+    @Option(names = "--model", paramLabel = "FILE", description = "Weights (any format segment takes); not needed with --predictions.")
+    Path model;
+
+    @Option(names = "--vision-heads", paramLabel = "N", description = "Image-tower heads, for checkpoints that do not record it.")
+    Integer visionHeads;
+
+    @Option(names = "--text-heads", paramLabel = "N", description = "Text-tower heads, for checkpoints that do not record it.")
+    Integer textHeads;
+
+    @Mixin
+    SlideProtocolOptions slide;
+
+    @Option(names = "--size", paramLabel = "S", description = "Short side the images are rescaled to (default: the profile's).")
+    Integer size;
+
+    @Option(names = "--classes-file", paramLabel = "FILE", description = "Name file with synonyms (default: the dataset's bundled SCLIP file).")
+    Path classesFile;
+
+    @Option(names = "--templates", paramLabel = "FILE", description = "Prompt templates (default: the 80 ImageNet templates).")
+    Path templates;
+
+    @Option(names = "--pos-interp", defaultValue = "cliptrase", paramLabel = "MODE", description = "Positional interpolation: cliptrase (+0.1 scale factor, default) or bicubic.")
+    String posInterp;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Only the first N images (in id order).")
+    Integer limit;
+
+    @Option(names = "--jobs", paramLabel = "N", description = "Images processed at once (default 2).")
+    int jobs = 2;
+
+    @Option(names = "--exif", description = "Honour JPEG EXIF orientation (recent OpenCV does; VOC/Context carry none).")
+    boolean exif;
+
+    @Option(names = "--save-predictions", paramLabel = "DIR", description = "Also write each prediction as DIR/<id>.png (class indices).")
+    Path savePredictions;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Write DIR/metrics.json and DIR/metrics.md.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
+        if (jobs < 1) throw new IllegalArgumentException("--jobs must be at least 1, got " + jobs);
+        if (!predictionsFormat.equals("classes") && !predictionsFormat.equals("dataset")) {
+            throw new IllegalArgumentException("--predictions-format must be classes or dataset, got '" + predictionsFormat + "'");
+        }
+        SegDataset ds = SegDataset.open(dataset, data, split);
+        List<SegDataset.Sample> samples = ds.samples();
+        if (samples.isEmpty()) throw new IllegalArgumentException(data + ": no images in split '" + split + "'");
+        if (limit != null && limit < samples.size()) samples = samples.subList(0, limit);
+        if (predictions != null && !Files.isDirectory(predictions)) throw new NoSuchFileException(predictions.toString());
+        if (predictions == null && model == null) throw new IllegalArgumentException("give --model (to run a method) or --predictions DIR");
+        if (savePredictions != null) Files.createDirectories(savePredictions);
+        if (out != null) Files.createDirectories(out);
+
+        QueryVocabulary vocabulary = classesFile != null ? QueryVocabulary.read(classesFile) : QueryVocabulary.bundled(dataset);
+        if (vocabulary.classCount() != ds.numClasses()) {
+            throw new IllegalArgumentException("the name file has " + vocabulary.classCount() + " classes, " + dataset + " has " + ds.numClasses());
+        }
+        List<String> names = new ArrayList<>();
+        for (int c = 0; c < ds.numClasses(); c++) names.add(c == 0 && ds.background() ? "background" : vocabulary.className(c));
+
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("dataset", dataset);
+        header.put("layout", ds.layout());
+        header.put("split", split);
+        header.put("label_convention", ds.convention().describe());
+        header.put("images", samples.size());
+        ConfusionMatrix matrix = new ConfusionMatrix(ds.numClasses());
+        PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
+        int failures;
+        if (predictions != null) {
+            header.put("predictions", predictions.toString());
+            header.put("predictions_format", predictionsFormat);
+            failures = run(samples, stderr, s -> score(ds, s, readPrediction(ds, s), matrix));
+        } else if (slide.method() == Method.CLIPTRASE) {
+            failures = runCliptrase(ds, samples, vocabulary, matrix, header, stderr);
+        } else {
+            SlideOptions options = options();
+            header.putAll(describe(options));
+            try (ClipModel clip = ClipModel.load(existing(model), new HeadCounts(visionHeads, textHeads))) {
+                header.put("model", clip.describe());
+                SlideSegmenter segmenter = new SlideSegmenter(clip, options);
+                segmenter.textFeatures(vocabulary);
+                failures = run(samples, stderr, s -> {
+                    SlideSegmenter.Result r = segmenter.segment(ImageDecoder.read(s.image(), exif), vocabulary);
+                    if (savePredictions != null) {
+                        LabelMapWriter.writePng(savePredictions.resolve(s.id() + ".png"), r.labels(), r.width(), r.height(), ds.numClasses());
+                    }
+                    score(ds, s, new LabelMaps.Map(r.width(), r.height(), r.labels()), matrix);
+                });
+            }
+        }
+        header.put("failed_images", failures);
+        String title = dataset + " (" + split + ", " + (samples.size() - failures) + " images)"
+                + (predictions != null ? ", predictions " + predictions.getFileName() : ", " + header.get("method") + " / " + header.get("profile"));
+        String md = MetricsReport.markdown(title, matrix, names);
+        if (out != null) {
+            AtomicFiles.writeString(out.resolve("metrics.json"), Json.write(MetricsReport.json(header, matrix, names)) + "\n");
+            AtomicFiles.writeString(out.resolve("metrics.md"), md);
+        }
+        stdout.print(md);
+        stdout.flush();
+        return failures == 0 ? 0 : ClipCli.EXIT_BAD_INPUT;
+    }
+
+    /** The slide protocol: explicit options over the profile, whose default is the method's repository's for this dataset. */
+    private SlideOptions options() throws IOException {
+        Method m = slide.method();
+        if (slide.profile == null) {
+            String repo = m == Method.NACLIP ? "naclip" : m == Method.CLEARCLIP ? "clearclip" : "sclip";
+            Profile p = Profile.forDataset(repo, dataset);
+            if (p != null) slide.profile = p.name();
+        }
+        List<String> t = templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(templates);
+        return slide.resolve("slide", size, PositionalInterpolation.parse(posInterp), t);
+    }
+
+    /**
+     * CLIPtrase over a dataset: the {@code full} protocol (whole image, maps at the original size, so
+     * they compare with the ground truth pixel for pixel), the reference's DBSCAN settings for the
+     * size, and the reference's own class lists where the dataset is one of its nine benchmarks.
+     * CLIPtrase numbers background last (label C); datasets with a background class number it 0.
+     */
+    private int runCliptrase(SegDataset ds, List<SegDataset.Sample> samples, QueryVocabulary names, ConfusionMatrix matrix,
+                             Map<String, Object> header, PrintWriter stderr) throws Exception {
+        Vocabulary v = cliptraseVocabulary(ds, names);
+        List<String> t = templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(templates);
+        SegmentOptions o = new SegmentOptions(size == null ? 336 : size, SegmentOptions.Protocol.FULL, null, null, null,
+                SegmentOptions.DenoiseMode.CLS_ROW, PositionalInterpolation.parse(posInterp), t);
+        header.put("method", "cliptrase");
+        header.put("profile", "cliptrase-full");
+        header.put("short_side", o.size());
+        header.put("eps", o.effectiveEps());
+        header.put("min_samples", o.effectiveMinSamples());
+        header.put("class_names", v.name());
+        header.put("background_words", v.background().size());
+        header.put("templates", t.size());
+        int classes = v.classes().size();
+        try (ClipModel clip = ClipModel.load(existing(model), new HeadCounts(visionHeads, textHeads))) {
+            header.put("model", clip.describe());
+            Segmenter segmenter = new Segmenter(clip, o);
+            segmenter.textFeatures(v);
+            return run(samples, stderr, s -> {
+                Segmentation r = segmenter.segment(ImageDecoder.read(s.image(), exif), v);
+                int[] labels = r.labels().clone();
+                if (ds.background()) {
+                    for (int p = 0; p < labels.length; p++) labels[p] = labels[p] >= classes ? 0 : labels[p] + 1;
+                }
+                int w = r.image().width(), h = r.image().height();
+                if (savePredictions != null) LabelMapWriter.writePng(savePredictions.resolve(s.id() + ".png"), labels, w, h, ds.numClasses());
+                score(ds, s, new LabelMaps.Map(w, h, labels), matrix);
+            });
+        }
+    }
+
+    /** The CLIPtrase reference's class list for its benchmarks; otherwise each class's first name (and "background"). */
+    private Vocabulary cliptraseVocabulary(SegDataset ds, QueryVocabulary names) {
+        String reference = switch (dataset) {
+            case "voc21" -> "VOC21";
+            case "voc20" -> "VOC20";
+            case "pc60" -> "PC60";
+            case "pc59" -> "PC59";
+            case "object" -> "COCO80";
+            case "stuff" -> "COCO171";
+            case "ade" -> "ADE150";
+            default -> null;
+        };
+        int own = ds.numClasses() - (ds.background() ? 1 : 0);
+        if (classesFile == null && reference != null) {
+            Vocabulary v = Vocabulary.named(reference);
+            if (v.classes().size() == own && v.hasBackground() == ds.background()) return v;
+        }
+        List<String> classes = new ArrayList<>();
+        for (int c = ds.background() ? 1 : 0; c < ds.numClasses(); c++) classes.add(names.className(c));
+        return new Vocabulary(dataset, classes, ds.background() ? List.of("background") : List.of());
+    }
+
+    private Map<String, Object> describe(SlideOptions o) {
+        Map<String, Object> h = new LinkedHashMap<>();
+        h.put("method", o.method().cliName());
+        h.put("profile", slide.profile == null ? "default" : slide.profile);
+        h.put("short_side", o.shortSide());
+        h.put("crop", o.crop());
+        h.put("stride", o.stride());
+        h.put("logit_scale", o.logitScale());
+        h.put("prob_thd", o.probThd());
+        h.put("area_thd", o.areaThd());
+        if (o.method() == Method.NACLIP) h.put("sigma", o.sigma());
+        h.put("templates", o.templates().size());
+        return h;
+    }
+
+    private static Path existing(Path p) throws NoSuchFileException {
+        if (!Files.exists(p)) throw new NoSuchFileException(p.toString());
+        return p;
+    }
+
+    private LabelMaps.Map readPrediction(SegDataset ds, SegDataset.Sample s) throws IOException {
+        Path p = predictions.resolve(s.id() + ".png");
+        if (!Files.exists(p)) p = predictions.resolve(s.id() + ".labels.png");
+        if (!Files.exists(p)) throw new NoSuchFileException(predictions.resolve(s.id() + ".png") + " (nor " + s.id() + ".labels.png)");
+        LabelMaps.Map m = LabelMaps.read(p);
+        if (predictionsFormat.equals("dataset")) ds.convention().apply(m.values());
+        return m;
+    }
+
+    private static void score(SegDataset ds, SegDataset.Sample s, LabelMaps.Map pred, ConfusionMatrix matrix) throws IOException {
+        LabelMaps.Map gt = ds.groundTruth(s);
+        if (gt.width() != pred.width() || gt.height() != pred.height()) {
+            throw new IllegalArgumentException("prediction is " + pred.width() + "x" + pred.height() + ", the ground truth "
+                    + gt.width() + "x" + gt.height());
+        }
+        matrix.add(gt.values(), pred.values());
+    }
+
+    interface SampleJob {
+        void run(SegDataset.Sample s) throws Exception;
+    }
+
+    /** Runs every sample on {@code jobs} threads with a progress line; returns how many failed (each reported once). */
+    private int run(List<SegDataset.Sample> samples, PrintWriter err, SampleJob job) throws InterruptedException {
+        AtomicInteger done = new AtomicInteger(), failed = new AtomicInteger();
+        long start = System.nanoTime();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(jobs, samples.size()), r -> {
+            Thread t = new Thread(r, "eval");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (SegDataset.Sample s : samples) {
+                futures.add(pool.submit(() -> {
+                    try {
+                        job.run(s);
+                    } catch (Exception | OutOfMemoryError e) {
+                        failed.incrementAndGet();
+                        synchronized (err) {
+                            err.println("error: " + s.id() + ": " + WeightsMain.describe(e));
+                        }
+                    }
+                    int d = done.incrementAndGet();
+                    synchronized (err) {
+                        progress(err, d, samples.size(), start, s.id());
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException(e.getCause());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return failed.get();
+    }
+
+    private static void progress(PrintWriter err, int done, int total, long startNanos, String id) {
+        double elapsed = (System.nanoTime() - startNanos) / 1e9, eta = elapsed / done * (total - done);
+        if (System.console() == null) {
+            err.printf("eval: %d/%d %s  (%.1f s elapsed, ETA %.1f s)%n", done, total, id, elapsed, eta);
+        } else {
+            int width = 30, filled = (int) Math.round(width * (double) done / total);
+            err.printf("\r[%s%s] %d/%d  %.1f s elapsed, ETA %.1f s%s", "#".repeat(filled), " ".repeat(width - filled), done, total,
+                    elapsed, eta, done == total ? "\n" : "");
+        }
+        err.flush();
+    }
+}

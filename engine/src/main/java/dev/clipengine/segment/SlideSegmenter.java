@@ -1,0 +1,246 @@
+package dev.clipengine.segment;
+
+import dev.clipengine.image.RgbImage;
+import dev.clipengine.kernels.Resample;
+import dev.clipengine.model.ClipModel;
+import dev.clipengine.model.LastBlock;
+import dev.clipengine.model.VisionOutput;
+import dev.clipengine.segmentation.OpenCvResize;
+import dev.clipengine.segmentation.SlideGeometry;
+import dev.clipengine.segmentation.SlideGeometry.Window;
+import dev.clipengine.segmentation.SlidePostprocess;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The training-free methods under the slide protocol (training-free-methods.md §3, §4): the method is only the
+ * ViT's last block ({@link Method#lastBlock}); the protocol is {@link SlideOptions}.
+ *
+ * <p>Stateless apart from the model and options: safe to use from several threads on one loaded model.
+ */
+public final class SlideSegmenter {
+
+    /** mmseg's data preprocessor constants: CLIP's mean/std ×255, rounded to 3 decimals (§3.2), R, G, B. */
+    private static final float[] MEAN = {122.771f, 116.746f, 104.094f};
+    private static final float[] STD = {68.501f, 66.632f, 70.323f};
+    /** Tokens the attention of one window may hold (64×64 patches): beyond it a whole-image run needs windows. */
+    static final int MAX_TOKENS = 4096;
+
+    private final ClipModel model;
+    private final SlideOptions options;
+    private final LastBlock lastBlock;
+    private final int patch;
+
+    public SlideSegmenter(ClipModel model, SlideOptions options) {
+        this.model = model;
+        this.options = options;
+        this.lastBlock = options.method().lastBlock(options.sigma());
+        this.patch = model.config().patchSize();
+        if (options.crop() > 0 && options.crop() < patch) {
+            throw new IllegalArgumentException("--crop " + options.crop() + " is smaller than the patch size " + patch);
+        }
+    }
+
+    public SlideOptions options() {
+        return options;
+    }
+
+    /** One query feature per name (prompt-ensembled, cached per model and vocabulary). */
+    public float[][] textFeatures(QueryVocabulary vocabulary) {
+        return TextFeatures.of(model, vocabulary.queries(), options.templates());
+    }
+
+    /** The result of one image. */
+    public record Result(QueryVocabulary vocabulary, int width, int height, int[] labels, int resizedWidth, int resizedHeight,
+                         int windows, Map<String, Double> timingsMs) {
+    }
+
+    public Result segment(RgbImage original, QueryVocabulary vocabulary) {
+        Map<String, Double> timings = new LinkedHashMap<>();
+        long t0 = System.nanoTime();
+        float[][] text = textFeatures(vocabulary);
+        long t1 = System.nanoTime();
+        timings.put("text", ms(t1 - t0));
+        RgbImage resized = rescale(original);
+        int h = resized.height(), w = resized.width(), q = text.length;
+        float[] pixels = normalize(resized);
+        SlidePostprocess post = new SlidePostprocess(vocabulary.queryClass(), vocabulary.classCount(), options.logitScale(),
+                options.probThd(), options.areaThd());
+        int[] labels;
+        int windows;
+        long t2;
+        if (options.wholeImage()) {
+            Grid g = gridLogits(pixels, h, w, new Window(0, 0, h, w), text);
+            windows = 1;
+            t2 = System.nanoTime();
+            if (options.twoStepWhole()) {
+                float[] atResized = Resample.bilinear(g.logits, q, g.height, g.width, h, w);
+                labels = post.labels(atResized, h, w, original.height(), original.width());
+            } else {
+                labels = post.labels(g.logits, g.height, g.width, original.height(), original.width());
+            }
+        } else {
+            List<Window> boxes = SlideGeometry.windows(h, w, options.crop(), options.stride());
+            windows = boxes.size();
+            float[] avg = slideLogits(pixels, h, w, boxes, text);
+            t2 = System.nanoTime();
+            labels = post.labels(avg, h, w, original.height(), original.width());
+        }
+        long t3 = System.nanoTime();
+        timings.put("network", ms(t2 - t1));
+        timings.put("postprocess", ms(t3 - t2));
+        timings.put("total", ms(t3 - t0));
+        return new Result(vocabulary, original.width(), original.height(), labels, w, h, windows, timings);
+    }
+
+    /** mmcv {@code imrescale} to (maxLong, S) with OpenCV's uint8 bilinear (channel order does not matter). */
+    public RgbImage rescale(RgbImage img) {
+        int[] size = SlideGeometry.rescaleSize(img.width(), img.height(), options.maxLong(), options.shortSide());
+        if (size[0] <= 0 || size[1] <= 0) {
+            throw new IllegalArgumentException("image " + img.width() + "x" + img.height() + " rescales to an empty image");
+        }
+        if (size[0] == img.width() && size[1] == img.height()) return img;
+        return new RgbImage(size[0], size[1], OpenCvResize.linear(img.rgb(), img.width(), img.height(), 3, size[0], size[1]));
+    }
+
+    /** {@code (v - mean) / std} per channel in float32 with a true division (§3.2), planar RGB. */
+    public static float[] normalize(RgbImage img) {
+        int n = img.width() * img.height();
+        float[] out = new float[3 * n];
+        byte[] rgb = img.rgb();
+        for (int p = 0; p < n; p++) {
+            for (int c = 0; c < 3; c++) out[c * n + p] = ((float) (rgb[3 * p + c] & 0xff) - MEAN[c]) / STD[c];
+        }
+        return out;
+    }
+
+    /** The averaged window logits {@code [Q, h, w]} at the resized size (§3.6): sum of windows over their count. */
+    public float[] slideLogits(float[] pixels, int h, int w, List<Window> boxes, float[][] text) {
+        int q = text.length;
+        float[] preds = new float[q * h * w];
+        int[] count = new int[h * w];
+        for (Window b : boxes) {
+            Grid g = gridLogits(pixels, h, w, b, text);
+            int wh = b.height(), ww = b.width();
+            float[] up = upsampleWindow(g, q, wh, ww);
+            for (int c = 0; c < q; c++) {
+                for (int y = 0; y < wh; y++) {
+                    int dst = (c * h + b.y1() + y) * w + b.x1(), src = (c * wh + y) * ww;
+                    for (int x = 0; x < ww; x++) preds[dst + x] += up[src + x];
+                }
+            }
+            for (int y = b.y1(); y < b.y2(); y++) {
+                for (int x = b.x1(); x < b.x2(); x++) count[y * w + x]++;
+            }
+        }
+        for (int c = 0; c < q; c++) {
+            for (int p = 0; p < h * w; p++) preds[c * h * w + p] /= (float) count[p];
+        }
+        return preds;
+    }
+
+    /** Cosine logits of one window on its patch grid, {@code [Q, gridH, gridW]}, plus how to place them. */
+    record Grid(float[] logits, int height, int width, int padTop, int padLeft, int paddedH, int paddedW) {
+    }
+
+    /** A window's logits at its pixel size: bilinear from the grid, through the padded size when padded (§3.4). */
+    private static float[] upsampleWindow(Grid g, int q, int wh, int ww) {
+        if (g.paddedH == wh && g.paddedW == ww) return Resample.bilinear(g.logits, q, g.height, g.width, wh, ww);
+        float[] padded = Resample.bilinear(g.logits, q, g.height, g.width, g.paddedH, g.paddedW);
+        float[] out = new float[q * wh * ww];
+        for (int c = 0; c < q; c++) {
+            for (int y = 0; y < wh; y++) {
+                System.arraycopy(padded, (c * g.paddedH + g.padTop + y) * g.paddedW + g.padLeft, out, (c * wh + y) * ww, ww);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Runs one window through the network (§3.4): the method's last block, L2-normalized patch features, cosine
+     * with each query. SCLIP/NACLIP drop the pixels past the last whole patch; ClearCLIP zero-pads (in normalized
+     * space) to the next multiple of the patch, half before and the rest after.
+     */
+    Grid gridLogits(float[] pixels, int h, int w, Window b, float[][] text) {
+        int wh = b.height(), ww = b.width();
+        int padTop = 0, padLeft = 0, inH, inW, netH, netW;
+        if (options.padToPatch()) {
+            netH = ceilTo(wh);
+            netW = ceilTo(ww);
+            padTop = (netH - wh) / 2;
+            padLeft = (netW - ww) / 2;
+            inH = netH;
+            inW = netW;
+        } else {
+            netH = wh / patch * patch;
+            netW = ww / patch * patch;
+            inH = wh;
+            inW = ww;
+        }
+        if (netH == 0 || netW == 0) {
+            throw new IllegalArgumentException("window " + ww + "x" + wh + " is smaller than one " + patch + "-pixel patch");
+        }
+        if ((netH / patch) * (netW / patch) > MAX_TOKENS) {
+            throw new IllegalArgumentException("a " + netW + "x" + netH + " window needs more than " + MAX_TOKENS
+                    + " tokens; use --crop with a window size, or a smaller --size");
+        }
+        float[] input = new float[3 * netH * netW];
+        int copyH = Math.min(wh, netH), copyW = Math.min(ww, netW);
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < copyH; y++) {
+                System.arraycopy(pixels, (c * h + b.y1() + y) * w + b.x1(), input, (c * netH + padTop + y) * netW + padLeft, copyW);
+            }
+        }
+        VisionOutput out = model.vision().forward(input, netH, netW, options.posInterp(), lastBlock, false, false);
+        return new Grid(patchLogits(out, text), out.gridH(), out.gridW(), padTop, padLeft, inH, inW);
+    }
+
+    /** {@code [Q, gh, gw]} cosines of the L2-normalized patch features (CLS dropped) with the query features. */
+    static float[] patchLogits(VisionOutput out, float[][] text) {
+        int n = out.gridH() * out.gridW(), e = out.embedDim(), q = text.length;
+        float[] tokens = out.tokens(), logits = new float[q * n], f = new float[e];
+        for (int p = 0; p < n; p++) {
+            int off = (1 + p) * e;
+            double ss = 0;
+            for (int c = 0; c < e; c++) ss += (double) tokens[off + c] * tokens[off + c];
+            float norm = (float) Math.sqrt(ss);
+            for (int c = 0; c < e; c++) f[c] = tokens[off + c] / norm;
+            for (int j = 0; j < q; j++) {
+                double dot = 0;
+                float[] t = text[j];
+                for (int c = 0; c < e; c++) dot += (double) f[c] * t[c];
+                logits[j * n + p] = (float) dot;
+            }
+        }
+        return logits;
+    }
+
+    /** The L2-normalized patch features of the whole resized image, {@code [gh·gw, embed]} (for conformance checks). */
+    public float[] wholeFeatures(float[] pixels, int h, int w) {
+        int netH = h / patch * patch, netW = w / patch * patch;
+        float[] input = new float[3 * netH * netW];
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < netH; y++) System.arraycopy(pixels, (c * h + y) * w, input, (c * netH + y) * netW, netW);
+        }
+        VisionOutput out = model.vision().forward(input, netH, netW, options.posInterp(), lastBlock, false, false);
+        int n = out.gridH() * out.gridW(), e = out.embedDim();
+        float[] f = new float[n * e];
+        for (int p = 0; p < n; p++) {
+            double ss = 0;
+            for (int c = 0; c < e; c++) ss += (double) out.tokens()[(1 + p) * e + c] * out.tokens()[(1 + p) * e + c];
+            float norm = (float) Math.sqrt(ss);
+            for (int c = 0; c < e; c++) f[p * e + c] = out.tokens()[(1 + p) * e + c] / norm;
+        }
+        return f;
+    }
+
+    private int ceilTo(int v) {
+        return (v + patch - 1) / patch * patch;
+    }
+
+    private static double ms(long nanos) {
+        return Math.round(nanos / 1e4) / 100.0;
+    }
+}

@@ -1,0 +1,108 @@
+package dev.clipengine.segmentation;
+
+/**
+ * PyTorch's {@code F.interpolate(mode='bilinear', align_corners=False)} one output row at a time, so a many-channel
+ * map can be upsampled to a large image without holding the whole result. Bit-identical to
+ * {@code dev.clipengine.kernels.Resample.bilinear} (same taps, same kernel choice by output size, same FMA
+ * contraction); {@code BilinearRowsTest} checks it against that class.
+ */
+public final class BilinearRows {
+
+    private final int inH, inW, outH, outW;
+    private final int[] y0, y1, x0, x1;
+    private final float[] wy0, wy1, wx0, wx1;
+    private final boolean smallOutput;
+
+    public BilinearRows(int inH, int inW, int outH, int outW) {
+        if (inH <= 0 || inW <= 0 || outH <= 0 || outW <= 0) {
+            throw new IllegalArgumentException("bilinear sizes must be positive: " + inH + "x" + inW + " -> " + outH + "x" + outW);
+        }
+        this.inH = inH;
+        this.inW = inW;
+        this.outH = outH;
+        this.outW = outW;
+        y0 = new int[outH];
+        y1 = new int[outH];
+        wy0 = new float[outH];
+        wy1 = new float[outH];
+        taps(inH, outH, y0, y1, wy0, wy1);
+        x0 = new int[outW];
+        x1 = new int[outW];
+        wx0 = new float[outW];
+        wx1 = new float[outW];
+        taps(inW, outW, x0, x1, wx0, wx1);
+        // ATen's CPU kernel choice; the two round differently (see Resample.bilinear)
+        smallOutput = outH + outW <= 128;
+    }
+
+    public int outHeight() {
+        return outH;
+    }
+
+    public int outWidth() {
+        return outW;
+    }
+
+    /**
+     * Output row {@code oy} of every channel of a planar {@code channels × inH × inW} map, written to
+     * {@code out[c·outW + ox]}.
+     */
+    public void row(float[] src, int channels, int oy, float[] out) {
+        if (src.length != (long) channels * inH * inW) {
+            throw new IllegalArgumentException("map has " + src.length + " values, expected " + channels + "x" + inH + "x" + inW);
+        }
+        int plane = inH * inW;
+        float a0 = wy0[oy], a1 = wy1[oy];
+        for (int c = 0; c < channels; c++) {
+            int r0 = c * plane + y0[oy] * inW, r1 = c * plane + y1[oy] * inW, o = c * outW;
+            for (int ox = 0; ox < outW; ox++) {
+                int c0 = x0[ox], c1 = x1[ox];
+                float b0 = wx0[ox], b1 = wx1[ox];
+                float v00 = src[r0 + c0], v01 = src[r0 + c1], v10 = src[r1 + c0], v11 = src[r1 + c1];
+                float v;
+                if (smallOutput) {
+                    v = Math.fma(v00, a0 * b0, v01 * (a0 * b1));
+                    v = Math.fma(v10, a1 * b0, v);
+                    v = Math.fma(v11, a1 * b1, v);
+                } else {
+                    float top = Math.fma(v00, b0, v01 * b1);
+                    float bottom = Math.fma(v10, b0, v11 * b1);
+                    v = Math.fma(top, a0, bottom * a1);
+                }
+                out[o + ox] = v;
+            }
+        }
+    }
+
+    /** The whole planar {@code channels × outH × outW} result. */
+    public float[] all(float[] src, int channels) {
+        float[] dst = new float[channels * outH * outW];
+        float[] row = new float[channels * outW];
+        for (int oy = 0; oy < outH; oy++) {
+            row(src, channels, oy, row);
+            for (int c = 0; c < channels; c++) System.arraycopy(row, c * outW, dst, (c * outH + oy) * outW, outW);
+        }
+        return dst;
+    }
+
+    /** ATen's compute_source_index_and_lambda for one axis (align_corners=False, no scale_factor). */
+    private static void taps(int in, int out, int[] i0, int[] i1, float[] w0, float[] w1) {
+        float scale = (float) in / out;
+        for (int d = 0; d < out; d++) {
+            if (in == out) {
+                i0[d] = d;
+                i1[d] = d;
+                w0[d] = 1f;
+                continue;
+            }
+            float real = Math.fma(scale, d + 0.5f, -0.5f);
+            if (real < 0f) real = 0f;
+            int idx = Math.min((int) Math.floor(real), in - 1);
+            float lambda = Math.min(Math.max(real - idx, 0f), 1f);
+            i0[d] = idx;
+            i1[d] = idx + (idx < in - 1 ? 1 : 0);
+            w1[d] = lambda;
+            w0[d] = 1f - lambda;
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package dev.clipengine.weights.pull;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Streams one URL into a file, verifying it, and only then moves it into place.
+ *
+ * <p>Bytes go to {@code <target>.part} through a 1 MiB buffer (constant memory) while a SHA-256 is
+ * computed on the way. When a {@code .part} is already there (an interrupted run), the request asks
+ * for the rest ({@code Range: bytes=N-}); a {@code 206} with the matching {@code Content-Range}
+ * continues it (the part's bytes are hashed first), anything else restarts from zero. A transfer
+ * that ends early keeps the {@code .part} for the next run and says so. When complete, the size
+ * must equal what the server announced and the SHA-256 what was published (or, without a published
+ * one, what the server states in {@code X-Linked-ETag}); a mismatch deletes the {@code .part}, so
+ * nothing unverified is left. Only a verified file is moved to {@code target}, atomically.
+ */
+public final class Downloader {
+
+    /** A failed download; the message is one line saying what happened and what to do. */
+    public static final class DownloadException extends IOException {
+        public DownloadException(String message) {
+            super(message);
+        }
+    }
+
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+    private static final Pattern SHA = Pattern.compile("[0-9a-f]{64}");
+
+    private final HttpClient client;
+    private final Progress.Factory progress;
+
+    public Downloader(Progress.Factory progress) {
+        this(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30))
+                .followRedirects(HttpClient.Redirect.NORMAL).build(), progress);
+    }
+
+    Downloader(HttpClient client, Progress.Factory progress) {
+        this.client = client;
+        this.progress = progress;
+    }
+
+    /**
+     * Downloads {@code url} to {@code target} (its folder is created).
+     *
+     * @param expectedSha256 the published SHA-256 (lowercase hex), or null to use the server's
+     * @return the SHA-256 of the file now at {@code target}
+     */
+    public String download(URI url, Path target, String expectedSha256, String label) throws IOException {
+        Files.createDirectories(target.toAbsolutePath().getParent());
+        Path part = target.resolveSibling(target.getFileName() + ".part");
+        long have = Files.isRegularFile(part) ? Files.size(part) : 0;
+        HttpResponse<InputStream> response = send(url, have, target);
+        int status = response.statusCode();
+        if (have > 0 && status == 416) {
+            // the server has nothing after our bytes: the part is stale or complete; start over, once
+            response.body().close();
+            Files.deleteIfExists(part);
+            have = 0;
+            response = send(url, 0, target);
+            status = response.statusCode();
+        }
+        long start = 0;
+        long total = -1;
+        if (status == 206 && have > 0) {
+            Matcher m = CONTENT_RANGE.matcher(response.headers().firstValue("content-range").orElse(""));
+            if (m.matches() && Long.parseLong(m.group(1)) == have) {
+                start = have;
+                total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
+            } else {
+                // a range we did not ask for: do not splice it onto our bytes
+                response.body().close();
+                Files.deleteIfExists(part);
+                response = send(url, 0, target);
+                status = response.statusCode();
+            }
+        }
+        if (start == 0) {
+            if (status != 200) {
+                response.body().close();
+                throw new DownloadException("downloading " + url + " failed: the server answered HTTP " + status
+                        + (status == 404 ? " (not found)" : status >= 500 ? " (server error; try again later)" : "")
+                        + "; nothing was saved to " + target);
+            }
+            long len = response.headers().firstValueAsLong("content-length").orElse(-1);
+            total = len;
+        }
+        String sha = expectedSha256 != null ? expectedSha256.toLowerCase(Locale.ROOT) : linkedEtag(response).orElse(null);
+        MessageDigest md = sha256();
+        if (start > 0) hashExisting(part, start, md);
+        long written = start;
+        try (InputStream in = response.body();
+             OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                     start > 0 ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
+             Progress bar = progress.start(label, start, total)) {
+            byte[] buf = new byte[1 << 20];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                out.write(buf, 0, n);
+                md.update(buf, 0, n);
+                written += n;
+                bar.update(written);
+            }
+        } catch (IOException e) {
+            throw interrupted(url, part, written, total, e);
+        }
+        if (total >= 0 && written != total) throw interrupted(url, part, written, total, null);
+        String got = HexFormat.of().formatHex(md.digest());
+        if (sha != null && !sha.equals(got)) {
+            Files.deleteIfExists(part);
+            throw new DownloadException("checksum mismatch for " + url + ": its SHA-256 is " + got + " but "
+                    + (expectedSha256 != null ? "the published one is " : "the server states ") + sha
+                    + "; the download was deleted, nothing was saved to " + target);
+        }
+        try {
+            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return got;
+    }
+
+    private HttpResponse<InputStream> send(URI url, long from, Path target) throws IOException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(Duration.ofMinutes(10)).GET();
+        if (from > 0) b.header("Range", "bytes=" + from + "-");
+        try {
+            return client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (ConnectException | UnknownHostException | HttpConnectTimeoutException e) {
+            throw offline(url, target, e);
+        } catch (IOException e) {
+            if (e.getCause() instanceof ConnectException || e.getCause() instanceof UnknownHostException) {
+                throw offline(url, target, e);
+            }
+            throw new DownloadException("downloading " + url + " failed: " + describe(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DownloadException("downloading " + url + " was interrupted");
+        } catch (IllegalArgumentException e) {
+            throw new DownloadException("cannot download " + url + ": " + e.getMessage());
+        }
+    }
+
+    /** The message for no network: where to get the file and where to put it by hand. */
+    static DownloadException offline(URI url, Path target, Exception e) {
+        return new DownloadException("cannot reach " + url.getHost() + (url.getPort() > 0 ? ":" + url.getPort() : "")
+                + " (" + describe(e) + "); offline? download " + url + " by other means and put it at " + target
+                + ", then run this again");
+    }
+
+    private static DownloadException interrupted(URI url, Path part, long written, long total, IOException e) {
+        return new DownloadException("download of " + url + " stopped after " + written + (total >= 0 ? " of " + total : "")
+                + " bytes" + (e == null ? "" : " (" + describe(e) + ")") + "; the " + written + " bytes are kept in " + part
+                + " and the next run resumes from there");
+    }
+
+    /** The SHA-256 the Hugging Face Hub states for an LFS file, from this response or a redirect before it. */
+    static Optional<String> linkedEtag(HttpResponse<?> r) {
+        for (HttpResponse<?> x = r; x != null; x = x.previousResponse().orElse(null)) {
+            Optional<String> v = x.headers().firstValue("x-linked-etag");
+            if (v.isPresent()) {
+                String s = v.get().replace("W/", "").replace("\"", "").strip().toLowerCase(Locale.ROOT);
+                if (SHA.matcher(s).matches()) return Optional.of(s);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static void hashExisting(Path part, long bytes, MessageDigest md) throws IOException {
+        try (FileChannel ch = FileChannel.open(part, StandardOpenOption.READ)) {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 20);
+            long left = bytes;
+            while (left > 0) {
+                buf.clear().limit((int) Math.min(buf.capacity(), left));
+                int n = ch.read(buf);
+                if (n < 0) throw new IOException(part + " shrank while resuming");
+                md.update(buf.flip());
+                left -= n;
+            }
+        }
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String describe(Exception e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : ": " + m.replace('\n', ' '));
+    }
+}
