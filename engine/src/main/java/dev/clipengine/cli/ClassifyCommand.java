@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "classify", sortOptions = false,
+@Command(name = "classify", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Zero-shot classification: scores an image against text labels.",
                 "logit = exp(logit_scale) * cosine(image embedding, text embedding); probabilities are their softmax."})
 final class ClassifyCommand implements Callable<Integer> {

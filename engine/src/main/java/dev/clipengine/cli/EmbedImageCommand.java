@@ -15,7 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "embed-image", sortOptions = false,
+@Command(name = "embed-image", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Prints CLIP's image embedding (the projected class token, not normalized) of one image.")
 final class EmbedImageCommand implements Callable<Integer> {
 

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "embed-text", sortOptions = false,
+@Command(name = "embed-text", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Tokenizes each text with CLIP's BPE and prints its projected text embedding (not normalized).",
                 "Texts longer than the context are truncated with the end-of-text token last; an empty text is allowed."})
 final class EmbedTextCommand implements Callable<Integer> {

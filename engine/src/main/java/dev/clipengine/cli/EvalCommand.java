@@ -40,7 +40,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
-@Command(name = "eval", sortOptions = false,
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
                 "Scores a training-free method on a segmentation dataset, or scores existing label maps (--predictions).",
                 "",

@@ -29,6 +29,11 @@ public final class SegmentArguments {
 
     /** @param without long names of options the other front end replaces, e.g. "--image", "--out", "--json" */
     public SegmentArguments(String... without) {
+        // the other front end has its own --help/--version; two copies would clash
+        for (String standard : new String[] {"--help", "--version"}) {
+            OptionSpec o = spec.findOption(standard);
+            if (o != null) spec.remove(o);
+        }
         for (String name : without) {
             OptionSpec o = spec.findOption(name);
             if (o == null) throw new IllegalArgumentException("segment has no option " + name);

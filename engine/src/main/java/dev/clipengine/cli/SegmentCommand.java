@@ -39,7 +39,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
-@Command(name = "segment", sortOptions = false,
+@Command(name = "segment", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
                 "Open-vocabulary semantic segmentation with CLIPtrase or another training-free method: every pixel gets one of the given classes.",
                 "",
