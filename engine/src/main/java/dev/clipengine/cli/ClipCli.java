@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 SegmentCommand.class,
                 ConvertCommand.class,
                 InfoCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class ClipCli implements Runnable {
 
