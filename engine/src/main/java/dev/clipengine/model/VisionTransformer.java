@@ -80,11 +80,14 @@ public final class VisionTransformer {
         lnPre.apply(cpu, x, x, n);
 
         float[] correlation = null, lastAttention = null;
+        ResidualBlock.Workspace ws = blocks[0].newWorkspace(n, n);   // one set of buffers for all blocks
+        int[] oneSequence = {0, n};
         for (int i = 0; i < blocks.length; i++) {
             boolean last = i == blocks.length - 1;
-            ResidualBlock.Taps taps = blocks[i].forward(cpu, x, n, false, last ? lastBlock : AttentionMode.STANDARD,
+            ResidualBlock.Taps taps = blocks[i].forward(cpu, x, oneSequence, false,
+                    last ? lastBlock : AttentionMode.STANDARD,
                     last && wantLastAttention && lastBlock == AttentionMode.STANDARD,
-                    wantCorrelation && i == blocks.length - 2);
+                    wantCorrelation && i == blocks.length - 2, ws);
             if (taps.cosineCorrelation != null) correlation = taps.cosineCorrelation;
             if (taps.attentionProbs != null) lastAttention = taps.attentionProbs;
         }

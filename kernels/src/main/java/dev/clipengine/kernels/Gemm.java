@@ -47,14 +47,24 @@ final class Gemm {
      */
     static void run(WorkPool pool, int m, int n, int k, float alpha, float[] a, int aOff, int lda, PanelPacker b,
                     float[] bias, float[] c, int cOff, int ldc, boolean callerOnly) {
+        run(pool, m, n, k, alpha, a, aOff, lda, b, bias, c, cOff, ldc, callerOnly, Epilogue.STORE);
+    }
+
+    static void run(WorkPool pool, int m, int n, int k, float alpha, float[] a, int aOff, int lda, PanelPacker b,
+                    float[] bias, float[] c, int cOff, int ldc, boolean callerOnly, Epilogue epilogue) {
         if (m <= 0 || n <= 0) {
             return;
         }
         if (k <= 0) {
-            // Empty sum: C = bias (or 0).
+            // Empty sum: the product is 0, what remains is bias and epilogue.
             for (int i = 0; i < m; i++) {
+                int ci = cOff + i * ldc;
                 for (int j = 0; j < n; j++) {
-                    c[cOff + i * ldc + j] = bias == null ? 0f : bias[j];
+                    float v = bias == null ? 0f : bias[j];
+                    c[ci + j] = epilogue == Epilogue.ACCUMULATE ? c[ci + j] + v : v;
+                }
+                if (epilogue == Epilogue.QUICK_GELU) {
+                    RowOps.quickGelu(c, ci, n);
                 }
             }
             return;
@@ -76,7 +86,7 @@ final class Gemm {
                 int n0 = panel * NR;
                 int width = Math.min(NR, n - n0);
                 computePanel(rowGroupFrom * MR, Math.min(m, rowGroupTo * MR), n0, width, k, alpha, a, aOff, lda,
-                        b, bias, c, cOff, ldc, scratch.panel(), scratch.tile());
+                        b, bias, c, cOff, ldc, scratch.panel(), scratch.tile(), epilogue);
             }
         });
     }
@@ -84,28 +94,47 @@ final class Gemm {
     /** C[rows iFrom..iTo, cols n0..n0+width) over the full depth, one KC block at a time. */
     private static void computePanel(int iFrom, int iTo, int n0, int width, int k, float alpha, float[] a, int aOff,
                                      int lda, PanelPacker b, float[] bias, float[] c, int cOff, int ldc, float[] packed,
-                                     float[] tile) {
+                                     float[] tile, Epilogue epilogue) {
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
             b.pack(n0, width, k0, kc, packed);
             boolean first = k0 == 0;
+            boolean gelu = epilogue == Epilogue.QUICK_GELU && k0 + kc >= k;
+            // C is read back after the first depth block, or from the start when the product is added to it.
+            boolean overwrite = first && epilogue != Epilogue.ACCUMULATE;
             float[] addBias = first ? bias : null;
             int i = iFrom;
             if (width == NR) {
                 // Full panels (all but the last): the kernel updates C straight from its registers.
                 for (; i + MR <= iTo; i += MR) {
-                    kernel4Store(a, aOff + i * lda + k0, lda, packed, kc, c, cOff + i * ldc + n0, ldc, alpha, first,
+                    kernel4Store(a, aOff + i * lda + k0, lda, packed, kc, c, cOff + i * ldc + n0, ldc, alpha, overwrite,
                             addBias, n0);
+                    if (gelu) {
+                        geluRows(c, cOff + i * ldc + n0, ldc, MR, width);
+                    }
                 }
             }
             for (; i + MR <= iTo; i += MR) {
                 kernel4(a, aOff + i * lda + k0, lda, packed, kc, tile);
-                storeTile(tile, MR, c, cOff + i * ldc + n0, ldc, width, alpha, first, addBias, n0);
+                storeTile(tile, MR, c, cOff + i * ldc + n0, ldc, width, alpha, overwrite, addBias, n0);
+                if (gelu) {
+                    geluRows(c, cOff + i * ldc + n0, ldc, MR, width);
+                }
             }
             for (; i < iTo; i++) {
                 kernel1(a, aOff + i * lda + k0, packed, kc, tile);
-                storeTile(tile, 1, c, cOff + i * ldc + n0, ldc, width, alpha, first, addBias, n0);
+                storeTile(tile, 1, c, cOff + i * ldc + n0, ldc, width, alpha, overwrite, addBias, n0);
+                if (gelu) {
+                    geluRows(c, cOff + i * ldc + n0, ldc, 1, width);
+                }
             }
+        }
+    }
+
+    /** QuickGELU on a freshly finished tile, while it is still in L1. */
+    private static void geluRows(float[] c, int c0, int ldc, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            RowOps.quickGelu(c, c0 + r * ldc, width);
         }
     }
 
@@ -156,8 +185,8 @@ final class Gemm {
     }
 
     /**
-     * {@link #kernel4} for a full-width panel, with the store fused: {@code C = alpha*acc (+ bias)} on the first
-     * depth block, {@code C += alpha*acc} after. Doing the update here, on the accumulators still in registers, saves
+     * {@link #kernel4} for a full-width panel, with the store fused: {@code C = alpha*acc (+ bias) (+ C unless
+     * overwrite)}. Doing the update here, on the accumulators still in registers, saves
      * the round trip through the tile buffer and the masked stores that partial panels need (a fifth of the GEMM time
      * otherwise, since C is revisited once per depth block).
      */
@@ -196,30 +225,28 @@ final class Gemm {
             c30 = c30.mul(alpha); c31 = c31.mul(alpha); c32 = c32.mul(alpha);
         }
         int r1 = c0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-        if (!overwrite || bias != null) {
-            FloatVector d0, d1, d2;
-            if (overwrite) {
-                d0 = FloatVector.fromArray(S, bias, biasOff);
-                d1 = FloatVector.fromArray(S, bias, biasOff + L);
-                d2 = FloatVector.fromArray(S, bias, biasOff + 2 * L);
-                c00 = c00.add(d0); c01 = c01.add(d1); c02 = c02.add(d2);
-                c10 = c10.add(d0); c11 = c11.add(d1); c12 = c12.add(d2);
-                c20 = c20.add(d0); c21 = c21.add(d1); c22 = c22.add(d2);
-                c30 = c30.add(d0); c31 = c31.add(d1); c32 = c32.add(d2);
-            } else {
-                c00 = c00.add(FloatVector.fromArray(S, c, c0));
-                c01 = c01.add(FloatVector.fromArray(S, c, c0 + L));
-                c02 = c02.add(FloatVector.fromArray(S, c, c0 + 2 * L));
-                c10 = c10.add(FloatVector.fromArray(S, c, r1));
-                c11 = c11.add(FloatVector.fromArray(S, c, r1 + L));
-                c12 = c12.add(FloatVector.fromArray(S, c, r1 + 2 * L));
-                c20 = c20.add(FloatVector.fromArray(S, c, r2));
-                c21 = c21.add(FloatVector.fromArray(S, c, r2 + L));
-                c22 = c22.add(FloatVector.fromArray(S, c, r2 + 2 * L));
-                c30 = c30.add(FloatVector.fromArray(S, c, r3));
-                c31 = c31.add(FloatVector.fromArray(S, c, r3 + L));
-                c32 = c32.add(FloatVector.fromArray(S, c, r3 + 2 * L));
-            }
+        if (bias != null) {
+            FloatVector d0 = FloatVector.fromArray(S, bias, biasOff);
+            FloatVector d1 = FloatVector.fromArray(S, bias, biasOff + L);
+            FloatVector d2 = FloatVector.fromArray(S, bias, biasOff + 2 * L);
+            c00 = c00.add(d0); c01 = c01.add(d1); c02 = c02.add(d2);
+            c10 = c10.add(d0); c11 = c11.add(d1); c12 = c12.add(d2);
+            c20 = c20.add(d0); c21 = c21.add(d1); c22 = c22.add(d2);
+            c30 = c30.add(d0); c31 = c31.add(d1); c32 = c32.add(d2);
+        }
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(S, c, c0));
+            c01 = c01.add(FloatVector.fromArray(S, c, c0 + L));
+            c02 = c02.add(FloatVector.fromArray(S, c, c0 + 2 * L));
+            c10 = c10.add(FloatVector.fromArray(S, c, r1));
+            c11 = c11.add(FloatVector.fromArray(S, c, r1 + L));
+            c12 = c12.add(FloatVector.fromArray(S, c, r1 + 2 * L));
+            c20 = c20.add(FloatVector.fromArray(S, c, r2));
+            c21 = c21.add(FloatVector.fromArray(S, c, r2 + L));
+            c22 = c22.add(FloatVector.fromArray(S, c, r2 + 2 * L));
+            c30 = c30.add(FloatVector.fromArray(S, c, r3));
+            c31 = c31.add(FloatVector.fromArray(S, c, r3 + L));
+            c32 = c32.add(FloatVector.fromArray(S, c, r3 + 2 * L));
         }
         c00.intoArray(c, c0);
         c01.intoArray(c, c0 + L);
@@ -250,8 +277,8 @@ final class Gemm {
     }
 
     /**
-     * Writes {@code rows} rows of a tile into C: {@code C = alpha*tile (+ bias)} for the first depth block,
-     * {@code C += alpha*tile} after. Only the first {@code width} columns are real; the rest of the panel is padding.
+     * Writes {@code rows} rows of a tile into C: {@code C = alpha*tile (+ bias) (+ C unless overwrite)}; bias is
+     * given for the first depth block only, and C is kept after it or when the product is accumulated. Only the first {@code width} columns are real; the rest of the panel is padding.
      */
     private static void storeTile(float[] tile, int rows, float[] c, int c0, int ldc, int width, float alpha,
                                   boolean overwrite, float[] bias, int biasOff) {
@@ -261,11 +288,10 @@ final class Gemm {
             for (int j = 0; j < width; j += L) {
                 VectorMask<Float> m = S.indexInRange(j, width);
                 FloatVector v = FloatVector.fromArray(S, tile, ti + j).mul(alpha);
-                if (overwrite) {
-                    if (bias != null) {
-                        v = v.add(FloatVector.fromArray(S, bias, biasOff + j, m));
-                    }
-                } else {
+                if (bias != null) {
+                    v = v.add(FloatVector.fromArray(S, bias, biasOff + j, m));
+                }
+                if (!overwrite) {
                     v = v.add(FloatVector.fromArray(S, c, ci + j, m));
                 }
                 v.intoArray(c, ci + j, m);

@@ -117,6 +117,63 @@ class GemmTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Storage.class)
+    void accumulateEpilogueAddsTheProductToTheOutput(Storage storage) {
+        Random rnd = new Random(61 + storage.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            for (int[] s : SHAPES) {
+                int m = s[0], n = s[1], k = s[2];
+                WeightMatrix w = TestData.weights(TestData.random(rnd, n * k), n, k, storage,
+                        TestData.Placement.OFF_HEAP, arena);
+                float[] bias = rnd.nextBoolean() ? TestData.random(rnd, n) : null;
+                int ldy = n + 2, yOff = 3;
+                float[] x = TestData.random(rnd, m * k);
+                float[] y = TestData.random(rnd, yOff + m * ldy);
+                float[] before = y.clone();
+                backend.linear(x, 0, k, m, w, bias, y, yOff, ldy, Epilogue.ACCUMULATE);
+                Reference.Product p = Reference.gemm(m, n, k, 1f, x, 0, k, (kk, j) -> w.get(j, kk), bias);
+                double[] value = p.value().clone(), magnitude = p.magnitude().clone();
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        float old = before[yOff + i * ldy + j];
+                        value[i * n + j] += old;
+                        magnitude[i * n + j] += Math.abs(old);
+                    }
+                }
+                String what = "linear+= " + storage + " " + m + "x" + n + "x" + k;
+                assertClose(what, new Reference.Product(value, magnitude), k, y, yOff, ldy, m, n);
+                assertPaddingUntouched(what, before, y, yOff, ldy, m, n);
+            }
+        }
+    }
+
+    @Test
+    void quickGeluEpilogueMatchesGemmThenActivation() {
+        Random rnd = new Random(71);
+        for (int[] s : SHAPES) {
+            int m = s[0], n = s[1], k = s[2];
+            WeightMatrix w = WeightMatrix.of(TestData.random(rnd, n * k), n, k);
+            float[] bias = TestData.random(rnd, n);
+            float[] x = TestData.random(rnd, m * k);
+            float[] fused = TestData.random(rnd, m * n), plain = new float[m * n];
+            backend.linear(x, 0, k, m, w, bias, fused, 0, n, Epilogue.QUICK_GELU);
+            backend.linear(x, 0, k, m, w, bias, plain, 0, n);
+            backend.quickGelu(plain, 0, m * n);
+            // Same products, same activation code: the fusion must not change a single bit.
+            for (int i = 0; i < m * n; i++) {
+                if (Float.compare(fused[i], plain[i]) != 0) {
+                    fail("gelu epilogue " + m + "x" + n + "x" + k + " element " + i + ": " + fused[i] + " vs " + plain[i]);
+                }
+            }
+            Reference.Product p = Reference.gemm(m, n, k, 1f, x, 0, k, (kk, j) -> w.get(j, kk), bias);
+            for (int i = 0; i < m * n; i++) {
+                double expected = Reference.quickGelu((float) p.value()[i]);
+                assertEquals(expected, fused[i], 1e-4 * (1 + p.magnitude()[i]), "gelu epilogue vs reference");
+            }
+        }
+    }
+
     @Test
     void largeEnoughToSplitAcrossThreadsAndDepthBlocks() {
         Random rnd = new Random(41);
