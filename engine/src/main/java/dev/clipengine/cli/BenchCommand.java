@@ -90,13 +90,19 @@ final class BenchCommand implements Callable<Integer> {
             float[] pixels = dev.clipengine.image.ClipPreprocess.clipPixels(picture, size);
             Runnable encoder = () -> clip.vision().forward(pixels, size, size, PositionalInterpolation.BICUBIC,
                     AttentionMode.STANDARD, false, false);
+            for (int i = 0; i < warmup; i++) encoder.run();
+            long cpu0 = processCpuNanos();
             double encoderS = median(time(encoder));
+            double encoderCpuS = (processCpuNanos() - cpu0) / 1e9 / repeat;
 
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("model", source.random != null ? "random " + source.random + " " + dtype.toUpperCase(Locale.ROOT) : clip.describe());
             r.put("size", size);
             r.put("threads", CpuBackend.shared().threads());
             r.put("image_encoder_s", round(encoderS));
+            // CPU seconds (all threads) per encoder run: unlike wall time, barely moved by other processes sharing
+            // the cores, so it is the figure to compare builds with on a busy machine
+            r.put("image_encoder_cpu_s", round(encoderCpuS));
             double gflop = imageEncoderFlops(clip.config(), size) / 1e9;
             r.put("gflop", round(gflop));
             r.put("gflops", round(gflop / encoderS));
@@ -138,8 +144,8 @@ final class BenchCommand implements Callable<Integer> {
         return ClipModel.load(source.model, new HeadCounts(null, null));
     }
 
+    /** Wall seconds of each of {@code repeat} runs (warm up first). */
     private double[] time(Runnable r) {
-        for (int i = 0; i < warmup; i++) r.run();
         double[] t = new double[repeat];
         for (int i = 0; i < repeat; i++) {
             long t0 = System.nanoTime();
@@ -201,6 +207,15 @@ final class BenchCommand implements Callable<Integer> {
 
     private static double round(double v) {
         return Math.round(v * 1e4) / 1e4;
+    }
+
+    /** CPU time of this process so far (all threads), or 0 where the JVM cannot tell. */
+    static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return Math.max(0, os.getProcessCpuTime());
+        }
+        return 0;
     }
 
     /** Peak resident set of this process (VmHWM) in MiB, or -1 where /proc is not available. */

@@ -1,7 +1,6 @@
 package dev.clipengine.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -97,13 +96,15 @@ final class RowOps {
             e.intoArray(x, base + c);
             vsum = vsum.add(e);
         }
-        if (c < len) {
-            VectorMask<Float> tail = S.indexInRange(c, len);
-            FloatVector e = FloatVector.fromArray(S, x, base + c, tail).sub(vm).lanewise(VectorOperators.EXP, tail);
-            e.intoArray(x, base + c, tail);
-            vsum = vsum.add(e, tail);
+        // The tail in scalar code: a masked vector EXP is not intrinsified and falls back to a per-lane Java loop
+        // that costs more than the whole vectorized row (attention rows of 197 or 442 always have a tail).
+        float tailSum = 0f;
+        for (; c < len; c++) {
+            float e = (float) Math.exp(x[base + c] - max);
+            x[base + c] = e;
+            tailSum += e;
         }
-        float inv = 1f / vsum.reduceLanes(VectorOperators.ADD);
+        float inv = 1f / (vsum.reduceLanes(VectorOperators.ADD) + tailSum);
         for (c = 0; c < bound; c += L) {
             FloatVector.fromArray(S, x, base + c).mul(inv).intoArray(x, base + c);
         }

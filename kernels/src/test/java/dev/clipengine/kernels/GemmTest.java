@@ -18,6 +18,8 @@ class GemmTest {
     static final int[][] SHAPES = {
         {1, 1, 1}, {1, 17, 3}, {3, 1, 17}, {2, 49, 1}, {5, 48, 16}, {4, 96, 33}, {17, 65, 197}, {33, 33, 65},
         {197, 17, 7}, {7, 100, 300}, {65, 130, 129},
+        // narrow last panels (one and two vectors) with odd depths: an attention head's 64 = 48 + 16 columns
+        {12, 64, 33}, {8, 10, 129}, {9, 80, 3},
     };
 
     private static CpuBackend backend;
@@ -200,6 +202,30 @@ class GemmTest {
         backend.linear(x, 0, k, m, w, null, y3, 0, n);
         // Every element is computed by the same kernel whichever thread runs it: results are bit-identical.
         assertTrue(java.util.Arrays.equals(y1, y3));
+    }
+
+    @Test
+    void eachRowGetsTheSameBitsWhateverTheRowCount() {
+        // Rows go through different kernels (groups of 4, leftovers, narrow panels); all must sum in the same order,
+        // so that a batch of prompts gives each prompt exactly the feature it gets alone.
+        Random rnd = new Random(81);
+        for (int n : new int[] {10, 30, 64, 100, 442}) {
+            int m = 13, k = 150;
+            WeightMatrix w = WeightMatrix.of(TestData.random(rnd, n * k), n, k);
+            float[] bias = TestData.random(rnd, n);
+            float[] x = TestData.random(rnd, m * k);
+            float[] all = new float[m * n];
+            backend.linear(x, 0, k, m, w, bias, all, 0, n);
+            for (int i = 0; i < m; i++) {
+                float[] one = new float[n];
+                backend.linear(x, i * k, k, 1, w, bias, one, 0, n);
+                for (int j = 0; j < n; j++) {
+                    if (Float.compare(one[j], all[i * n + j]) != 0) {
+                        fail("n=" + n + " row " + i + " col " + j + ": " + one[j] + " alone, " + all[i * n + j] + " in a batch");
+                    }
+                }
+            }
+        }
     }
 
     static void assertClose(String what, Reference.Product ref, int k, float[] got, int off, int ld, int m, int n) {
