@@ -2,6 +2,7 @@ package dev.clipengine.model;
 
 import dev.clipengine.kernels.CpuBackend;
 import dev.clipengine.kernels.Epilogue;
+import dev.clipengine.kernels.PackedLinear;
 
 /**
  * One pre-norm transformer block of CLIP (spec §1.3):
@@ -65,7 +66,8 @@ final class ResidualBlock {
         }
         float[] h = ws.h, qkv = ws.qkv, context = ws.context;
         ln1.apply(cpu, x, h, n);
-        cpu.linear(h, 0, d, n, inProj.weight(), inProj.bias(), qkv, 0, 3 * d);
+        PackedLinear[] packed = packedWeights();
+        linear(cpu, inProj, packed[0], h, d, n, qkv, 3 * d, Epilogue.STORE);
 
         Taps taps = new Taps();
         float[] probs = wantProbs ? new float[heads * n * n] : null;
@@ -97,12 +99,40 @@ final class ResidualBlock {
         if (wantCosine) taps.cosineCorrelation = cosineSelfCorrelation(cpu, qkv, n);
 
         // Residuals are added by the GEMMs themselves, and QuickGELU is applied to each tile of c_fc as it is made.
-        cpu.linear(context, 0, d, n, outProj.weight(), outProj.bias(), x, 0, d, Epilogue.ACCUMULATE);
+        linear(cpu, outProj, packed[1], context, d, n, x, d, Epilogue.ACCUMULATE);
         ln2.apply(cpu, x, h, n);
         int hidden = fc.out();
-        cpu.linear(h, 0, d, n, fc.weight(), fc.bias(), ws.mlp, 0, hidden, Epilogue.QUICK_GELU);
-        cpu.linear(ws.mlp, 0, hidden, n, proj.weight(), proj.bias(), x, 0, d, Epilogue.ACCUMULATE);
+        linear(cpu, fc, packed[2], h, d, n, ws.mlp, hidden, Epilogue.QUICK_GELU);
+        linear(cpu, proj, packed[3], ws.mlp, hidden, n, x, d, Epilogue.ACCUMULATE);
         return taps;
+    }
+
+    /** in_proj, out_proj, c_fc, c_proj packed for the GEMM on first use; null where the packing budget ran out. */
+    private volatile PackedLinear[] packed;
+
+    private PackedLinear[] packedWeights() {
+        PackedLinear[] p = packed;
+        if (p == null) {
+            synchronized (this) {
+                p = packed;
+                if (p == null) {
+                    p = new PackedLinear[] {PackedLinear.tryPack(inProj.weight()), PackedLinear.tryPack(outProj.weight()),
+                            PackedLinear.tryPack(fc.weight()), PackedLinear.tryPack(proj.weight())};
+                    packed = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    /** {@code y (+)= epilogue(x · Wᵀ + b)} from the packed weights when there are, else packing on the fly. */
+    private static void linear(CpuBackend cpu, Linear layer, PackedLinear packedWeight, float[] x, int ldx, int rows,
+                               float[] y, int ldy, Epilogue epilogue) {
+        if (packedWeight != null) {
+            cpu.linear(x, 0, ldx, rows, packedWeight, layer.bias(), y, 0, ldy, epilogue);
+        } else {
+            cpu.linear(x, 0, ldx, rows, layer.weight(), layer.bias(), y, 0, ldy, epilogue);
+        }
     }
 
     private void attendHead(CpuBackend cpu, float[] qkv, int n, int head, boolean causal, AttentionMode mode,

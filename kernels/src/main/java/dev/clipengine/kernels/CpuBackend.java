@@ -82,6 +82,23 @@ public final class CpuBackend implements AutoCloseable {
     }
 
     /**
+     * {@link #linear(float[], int, int, int, WeightMatrix, float[], float[], int, int, Epilogue)} with weights packed
+     * ahead of time: the same products bit for bit, without the per-call packing. Runs on the pool whatever the
+     * original segment was (the packed copy is on the heap).
+     */
+    public void linear(float[] x, int xOff, int ldx, int m, PackedLinear w, float[] bias, float[] y, int yOff, int ldy,
+                       Epilogue epilogue) {
+        Objects.requireNonNull(epilogue, "epilogue");
+        int n = w.rows(), k = w.cols();
+        if (bias != null && bias.length < n) {
+            throw new IllegalArgumentException("bias has " + bias.length + " entries, weight has " + n + " output rows");
+        }
+        Gemm.checkHeap("x", x, xOff, ldx, m, k);
+        Gemm.checkHeap("y", y, yOff, ldy, m, n);
+        Gemm.run(pool, m, n, k, 1f, x, xOff, ldx, new PanelPacker.Prepacked(w), bias, y, yOff, ldy, false, epilogue);
+    }
+
+    /**
      * {@code y = x · w} with {@code w} K×N (a right-multiplied projection such as CLIP's visual.proj). Same threading
      * and aliasing rules as {@link #linear}.
      */

@@ -95,9 +95,18 @@ final class Gemm {
     private static void computePanel(int iFrom, int iTo, int n0, int width, int k, float alpha, float[] a, int aOff,
                                      int lda, PanelPacker b, float[] bias, float[] c, int cOff, int ldc, float[] packed,
                                      float[] tile, Epilogue epilogue) {
+        // Pre-packed weights are read in place; anything else is packed one depth block at a time into scratch.
+        PackedLinear prepacked = b instanceof PanelPacker.Prepacked pp ? pp.weights() : null;
+        float[] bp = prepacked != null ? prepacked.data() : packed;
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
-            b.pack(n0, width, k0, kc, packed);
+            int p0;
+            if (prepacked != null) {
+                p0 = prepacked.offset(n0, k0);
+            } else {
+                b.pack(n0, width, k0, kc, packed);
+                p0 = 0;
+            }
             boolean first = k0 == 0;
             boolean gelu = epilogue == Epilogue.QUICK_GELU && k0 + kc >= k;
             // C is read back after the first depth block, or from the start when the product is added to it.
@@ -107,7 +116,7 @@ final class Gemm {
             if (width == NR) {
                 // Full panels (all but the last): the kernel updates C straight from its registers.
                 for (; i + MR <= iTo; i += MR) {
-                    kernel4Store(a, aOff + i * lda + k0, lda, packed, kc, c, cOff + i * ldc + n0, ldc, alpha, overwrite,
+                    kernel4Store(a, aOff + i * lda + k0, lda, bp, p0, kc, c, cOff + i * ldc + n0, ldc, alpha, overwrite,
                             addBias, n0);
                     if (gelu) {
                         geluRows(c, cOff + i * ldc + n0, ldc, MR, width);
@@ -118,7 +127,7 @@ final class Gemm {
                 // Narrow last panels (the 16 columns left of a 64-wide attention head, the 10 of 442 tokens): a
                 // kernel as wide as the real columns, instead of computing a full panel of padding.
                 for (; i + MR <= iTo; i += MR) {
-                    kernelNarrow(a, aOff + i * lda + k0, lda, packed, kc, c, cOff + i * ldc + n0, ldc, width, alpha,
+                    kernelNarrow(a, aOff + i * lda + k0, lda, bp, p0, kc, c, cOff + i * ldc + n0, ldc, width, alpha,
                             overwrite, addBias, n0);
                     if (gelu) {
                         geluRows(c, cOff + i * ldc + n0, ldc, MR, width);
@@ -126,14 +135,14 @@ final class Gemm {
                 }
             }
             for (; i + MR <= iTo; i += MR) {
-                kernel4(a, aOff + i * lda + k0, lda, packed, kc, tile);
+                kernel4(a, aOff + i * lda + k0, lda, bp, p0, kc, tile);
                 storeTile(tile, MR, c, cOff + i * ldc + n0, ldc, width, alpha, overwrite, addBias, n0);
                 if (gelu) {
                     geluRows(c, cOff + i * ldc + n0, ldc, MR, width);
                 }
             }
             for (; i < iTo; i++) {
-                kernel1(a, aOff + i * lda + k0, packed, kc, tile);
+                kernel1(a, aOff + i * lda + k0, bp, p0, kc, tile);
                 storeTile(tile, 1, c, cOff + i * ldc + n0, ldc, width, alpha, overwrite, addBias, n0);
                 if (gelu) {
                     geluRows(c, cOff + i * ldc + n0, ldc, 1, width);
@@ -154,13 +163,13 @@ final class Gemm {
      * {@code tile} (MR×NR). Handing the tile over through memory rather than as vector arguments matters: a
      * non-inlined callee taking FloatVector parameters makes C2 allocate boxed vectors on every call.
      */
-    private static void kernel4(float[] a, int a0, int lda, float[] bp, int kc, float[] tile) {
+    private static void kernel4(float[] a, int a0, int lda, float[] bp, int p0, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00;
         FloatVector c30 = c00, c31 = c00, c32 = c00;
         int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
-        for (int kk = 0, p = 0; kk < kc; kk++, p += NR) {
+        for (int kk = 0, p = p0; kk < kc; kk++, p += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, p);
             FloatVector b1 = FloatVector.fromArray(S, bp, p + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, p + 2 * L);
@@ -201,14 +210,14 @@ final class Gemm {
      * the round trip through the tile buffer and the masked stores that partial panels need (a fifth of the GEMM time
      * otherwise, since C is revisited once per depth block).
      */
-    private static void kernel4Store(float[] a, int a0, int lda, float[] bp, int kc, float[] c, int c0, int ldc,
+    private static void kernel4Store(float[] a, int a0, int lda, float[] bp, int p0, int kc, float[] c, int c0, int ldc,
                                      float alpha, boolean overwrite, float[] bias, int biasOff) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00;
         FloatVector c30 = c00, c31 = c00, c32 = c00;
         int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
-        for (int kk = 0, p = 0; kk < kc; kk++, p += NR) {
+        for (int kk = 0, p = p0; kk < kc; kk++, p += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, p);
             FloatVector b1 = FloatVector.fromArray(S, bp, p + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, p + 2 * L);
@@ -280,13 +289,13 @@ final class Gemm {
      * With one vector that leaves four chains, half the FMA throughput, still three times better than a full panel of
      * which two thirds are padding.
      */
-    private static void kernelNarrow(float[] a, int a0, int lda, float[] bp, int kc, float[] c, int c0, int ldc,
+    private static void kernelNarrow(float[] a, int a0, int lda, float[] bp, int p0, int kc, float[] c, int c0, int ldc,
                                      int width, float alpha, boolean overwrite, float[] bias, int biasOff) {
         int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
         FloatVector r0 = FloatVector.zero(S), r1 = r0, r2 = r0, r3 = r0;   // first vector of columns
         FloatVector s0 = r0, s1 = r0, s2 = r0, s3 = r0;                    // second vector of columns
         if (width <= L) {
-            for (int kk = 0, p = 0; kk < kc; kk++, p += NR) {
+            for (int kk = 0, p = p0; kk < kc; kk++, p += NR) {
                 FloatVector b0 = FloatVector.fromArray(S, bp, p);
                 r0 = FloatVector.broadcast(S, a[a0 + kk]).fma(b0, r0);
                 r1 = FloatVector.broadcast(S, a[a1 + kk]).fma(b0, r1);
@@ -299,7 +308,7 @@ final class Gemm {
             storeNarrow(r2, c, c0 + 2 * ldc, m, alpha, overwrite, bias, biasOff);
             storeNarrow(r3, c, c0 + 3 * ldc, m, alpha, overwrite, bias, biasOff);
         } else {
-            for (int kk = 0, p = 0; kk < kc; kk++, p += NR) {
+            for (int kk = 0, p = p0; kk < kc; kk++, p += NR) {
                 FloatVector b0 = FloatVector.fromArray(S, bp, p);
                 FloatVector b1 = FloatVector.fromArray(S, bp, p + L);
                 FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
@@ -341,9 +350,9 @@ final class Gemm {
     }
 
     /** One row × NR columns, for the rows left over after groups of {@link #MR}. */
-    private static void kernel1(float[] a, int a0, float[] bp, int kc, float[] tile) {
+    private static void kernel1(float[] a, int a0, float[] bp, int p0, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
-        for (int kk = 0, p = 0; kk < kc; kk++, p += NR) {
+        for (int kk = 0, p = p0; kk < kc; kk++, p += NR) {
             FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
             c00 = x.fma(FloatVector.fromArray(S, bp, p), c00);
             c01 = x.fma(FloatVector.fromArray(S, bp, p + L), c01);

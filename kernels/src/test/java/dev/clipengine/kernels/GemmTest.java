@@ -204,6 +204,43 @@ class GemmTest {
         assertTrue(java.util.Arrays.equals(y1, y3));
     }
 
+    @ParameterizedTest
+    @EnumSource(Storage.class)
+    void prepackedWeightsGiveTheSameBitsAsPackingOnTheFly(Storage storage) {
+        Random rnd = new Random(91 + storage.ordinal());
+        // confined: the on-the-fly multiply runs on the caller only, the packed copy on the whole pool
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] s : SHAPES) {
+                int m = s[0], n = s[1], k = s[2];
+                WeightMatrix w = TestData.weights(TestData.random(rnd, n * k), n, k, storage,
+                        TestData.Placement.UNALIGNED, arena);
+                PackedLinear packed = PackedLinear.of(w);
+                assertEquals(n, packed.rows());
+                assertEquals(k, packed.cols());
+                float[] bias = rnd.nextBoolean() ? TestData.random(rnd, n) : null;
+                float[] x = TestData.random(rnd, m * k);
+                for (Epilogue e : Epilogue.values()) {
+                    float[] start = TestData.random(rnd, m * n);
+                    float[] fly = start.clone(), pre = start.clone();
+                    backend.linear(x, 0, k, m, w, bias, fly, 0, n, e);
+                    backend.linear(x, 0, k, m, packed, bias, pre, 0, n, e);
+                    for (int i = 0; i < m * n; i++) {
+                        if (Float.compare(fly[i], pre[i]) != 0) {
+                            fail("prepacked " + storage + " " + e + " " + m + "x" + n + "x" + k + " element " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void packingStopsAtItsShareOfTheHeap() {
+        long budget = (long) (Runtime.getRuntime().maxMemory() * PackedLinear.HEAP_SHARE);
+        assertTrue(!PackedLinear.reserve(budget + 1), "more than the whole budget is refused");
+        assertTrue(PackedLinear.reserve(0), "nothing always fits");
+    }
+
     @Test
     void eachRowGetsTheSameBitsWhateverTheRowCount() {
         // Rows go through different kernels (groups of 4, leftovers, narrow panels); all must sum in the same order,
