@@ -1,6 +1,8 @@
 package dev.clipengine.bench;
 
 import dev.clipengine.kernels.CpuBackend;
+import dev.clipengine.kernels.Epilogue;
+import dev.clipengine.kernels.PackedLinear;
 import dev.clipengine.kernels.Storage;
 import dev.clipengine.kernels.WeightMatrix;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -27,7 +29,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The GEMMs of ViT-B/16: {@code y = x·Wᵀ + b} with M = 197 (224 px) or 442 (336 px) tokens and the four weight
  * shapes of a block (qkv 2304×768, out 768×768, c_fc 3072×768, c_proj 768×3072), weights off-heap in fp32, fp16 or
- * bf16 like a mapped model. {@link GemmNaiveBenchmark} is the baseline to run next to it.
+ * bf16 like a mapped model. {@link #engine} packs (and widens) the weights on every call, {@link #prepacked} uses
+ * them packed once ahead in fp32, as the model's blocks do. {@link GemmNaiveBenchmark} is the baseline to run next to
+ * them.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -48,6 +52,7 @@ public class GemmBenchmark {
     private int m, n, k;
     private Arena arena;
     private WeightMatrix w;
+    private PackedLinear packed;
     private float[] x, bias, y;
 
     @Setup(Level.Trial)
@@ -70,6 +75,7 @@ public class GemmBenchmark {
             }
         }
         w = new WeightMatrix(seg, storage, n, k);
+        packed = PackedLinear.of(w);
         x = new float[m * k];
         for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextDouble() - 0.5);
         bias = new float[n];
@@ -81,6 +87,15 @@ public class GemmBenchmark {
         arena.close();
     }
 
+    /** Weights packed once ahead (what the model's blocks do): the GEMM alone. */
+    @Benchmark
+    public float[] prepacked(Flops flops) {
+        CpuBackend.shared().linear(x, 0, k, m, packed, bias, y, 0, n, Epilogue.STORE);
+        flops.add(2.0 * m * n * k);
+        return y;
+    }
+
+    /** Weights read from their storage and packed (widened) on every call. */
     @Benchmark
     public float[] engine(Flops flops) {
         CpuBackend.shared().linear(x, 0, k, m, w, bias, y, 0, n);
