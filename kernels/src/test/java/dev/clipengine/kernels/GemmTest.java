@@ -236,7 +236,8 @@ class GemmTest {
 
     @Test
     void packingStopsAtItsShareOfTheHeap() {
-        long budget = (long) (Runtime.getRuntime().maxMemory() * PackedLinear.HEAP_SHARE);
+        long budget = PackedLinear.budget();
+        assertTrue(budget <= Runtime.getRuntime().maxMemory() * PackedLinear.HEAP_SHARE, "a share of the heap");
         assertTrue(!PackedLinear.reserve(budget + 1), "more than the whole budget is refused");
         assertTrue(PackedLinear.reserve(0), "nothing always fits");
     }
