@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class,
                 InfoCommand.class,
                 dev.clipengine.weights.pull.PullCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class ClipCli implements Runnable {
 

@@ -77,6 +77,17 @@ public final class ClipModel implements AutoCloseable {
     }
 
     /**
+     * Projected text features of many texts, encoded as one batch (the text tower reads its weights once for all of
+     * them); row i equals {@code embedText(texts.get(i)).embedding()}.
+     */
+    public float[][] embedTexts(java.util.List<String> texts) {
+        ClipTokenizer tokenizer = ClipTokenizer.openAi();
+        int[][] ids = new int[texts.size()][];
+        for (int i = 0; i < ids.length; i++) ids[i] = tokenizer.tokenize(texts.get(i), text.contextLength());
+        return text.encode(ids);
+    }
+
+    /**
      * CLIP's image embedding with the reference preprocessing (short side to {@code size} with
      * PIL-exact bicubic, centre crop, normalize), not normalized.
      */

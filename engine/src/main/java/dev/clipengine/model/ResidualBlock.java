@@ -1,6 +1,8 @@
 package dev.clipengine.model;
 
 import dev.clipengine.kernels.CpuBackend;
+import dev.clipengine.kernels.Epilogue;
+import dev.clipengine.kernels.PackedLinear;
 
 /**
  * One pre-norm transformer block of CLIP (spec §1.3):
@@ -41,62 +43,118 @@ final class ResidualBlock {
      * @param wantCosine also return the cosine self-correlation W (spec §2.1); the forward is unchanged
      */
     Taps forward(CpuBackend cpu, float[] x, int n, boolean causal, AttentionMode mode, boolean wantProbs, boolean wantCosine) {
-        return forward(cpu, x, n, causal, mode, null, true, wantProbs, wantCosine);
+        return forward(cpu, x, new int[] {0, n}, causal, mode, null, true, wantProbs, wantCosine, newWorkspace(n, n));
+    }
+
+    /** Buffers for a forward pass over {@code rows} rows in sequences of at most {@code maxSequence} tokens. */
+    Workspace newWorkspace(int rows, int maxSequence) {
+        return new Workspace(rows, maxSequence, width, fc.out());
+    }
+
+    /** The CLIP block over stacked sequences (see below), with standard residual and MLP. */
+    Taps forward(CpuBackend cpu, float[] x, int[] sequenceStarts, boolean causal, AttentionMode mode,
+                 boolean wantProbs, boolean wantCosine, Workspace ws) {
+        return forward(cpu, x, sequenceStarts, causal, mode, null, true, wantProbs, wantCosine, ws);
     }
 
     /**
-     * As above, for the training-free last blocks (training-free-methods.md §0).
+     * Runs the block in place on {@code x}, whose rows are one or more independent sequences stacked
+     * ({@code sequenceStarts} = {@code [0, end of sequence 0, end of sequence 1, …]}): the projections and the MLP
+     * run once over all rows (one weight pass for a whole batch of prompts), attention within each sequence.
+     * Taps and the training-free last-block options (training-free-methods.md §0) are only available for a single
+     * sequence.
      *
      * @param attentionBias {@code [n, n]} added to the scaled scores before the softmax (NACLIP's Ω), or null
      * @param residual      false: {@code x} becomes the bare attention output {@code out_proj(A·V)}, with no
      *                      residual and no MLP ("reduced" blocks)
      */
-    Taps forward(CpuBackend cpu, float[] x, int n, boolean causal, AttentionMode mode, float[] attentionBias,
-                 boolean residual, boolean wantProbs, boolean wantCosine) {
+    Taps forward(CpuBackend cpu, float[] x, int[] sequenceStarts, boolean causal, AttentionMode mode, float[] attentionBias,
+                 boolean residual, boolean wantProbs, boolean wantCosine, Workspace ws) {
+        int d = width, n = sequenceStarts[sequenceStarts.length - 1];
+        boolean single = sequenceStarts.length == 2;
+        if (!single && (wantProbs || wantCosine || attentionBias != null || !residual)) {
+            throw new IllegalArgumentException("attention taps and training-free last blocks need a single sequence");
+        }
         if (mode == AttentionMode.NACLIP && (attentionBias == null || attentionBias.length != n * n)) {
             throw new IllegalArgumentException("NACLIP attention needs an " + n + "x" + n + " bias");
         }
-        int d = width;
-        float[] h = new float[n * d];
+        float[] h = ws.h, qkv = ws.qkv, context = ws.context;
         ln1.apply(cpu, x, h, n);
-        float[] qkv = new float[n * 3 * d];
-        cpu.linear(h, 0, d, n, inProj.weight(), inProj.bias(), qkv, 0, 3 * d);
+        PackedLinear[] packed = packedWeights();
+        linear(cpu, inProj, packed[0], h, d, n, qkv, 3 * d, Epilogue.STORE);
 
         Taps taps = new Taps();
-        float[] context = new float[n * d];
         float[] probs = wantProbs ? new float[heads * n * n] : null;
-        float[] cosPerHead = wantCosine ? new float[heads * n * n] : null;
-        cpu.parallelFor(heads, (from, to) -> {
-            float[] scratch = new float[n * n];
-            float[] scratch2 = mode == AttentionMode.CLIPTRASE || mode == AttentionMode.SCLIP ? new float[n * n] : null;
-            for (int head = from; head < to; head++) {
-                attendHead(cpu, qkv, n, head, causal, mode, attentionBias, context, scratch, scratch2,
-                        probs == null ? null : probs, cosPerHead);
-            }
-        });
+        if (single) {
+            cpu.parallelFor(heads, (from, to) -> {
+                float[][] scratch = ws.takeScratch(mode, false);
+                for (int head = from; head < to; head++) {
+                    attendHead(cpu, qkv, n, head, causal, mode, attentionBias, context, scratch[0], scratch[1], probs);
+                }
+                ws.giveBack(scratch);
+            });
+        } else {
+            // Sequences are contiguous row ranges: copy one in, attend with every head, copy its context out.
+            cpu.parallelFor(sequenceStarts.length - 1, (from, to) -> {
+                float[][] scratch = ws.takeScratch(mode, true);
+                float[] seqQkv = scratch[2], seqContext = scratch[3];
+                for (int s = from; s < to; s++) {
+                    int r0 = sequenceStarts[s], len = sequenceStarts[s + 1] - r0;
+                    System.arraycopy(qkv, r0 * 3 * d, seqQkv, 0, len * 3 * d);
+                    for (int head = 0; head < heads; head++) {
+                        attendHead(cpu, seqQkv, len, head, causal, mode, null, seqContext, scratch[0], scratch[1], null);
+                    }
+                    System.arraycopy(seqContext, 0, context, r0 * d, len * d);
+                }
+                ws.giveBack(scratch);
+            });
+        }
         taps.attentionProbs = probs;
-        if (wantCosine) taps.cosineCorrelation = meanOverHeads(cosPerHead, n);
+        if (wantCosine) taps.cosineCorrelation = cosineSelfCorrelation(cpu, qkv, n);
 
-        float[] a = new float[n * d];
-        cpu.linear(context, 0, d, n, outProj.weight(), outProj.bias(), a, 0, d);
         if (!residual) {
-            System.arraycopy(a, 0, x, 0, n * d);
+            linear(cpu, outProj, packed[1], context, d, n, x, d, Epilogue.STORE);
             return taps;
         }
-        cpu.add(x, 0, a, 0, n * d);
-
+        // Residuals are added by the GEMMs themselves, and QuickGELU is applied to each tile of c_fc as it is made.
+        linear(cpu, outProj, packed[1], context, d, n, x, d, Epilogue.ACCUMULATE);
         ln2.apply(cpu, x, h, n);
         int hidden = fc.out();
-        float[] m = new float[n * hidden];
-        cpu.linear(h, 0, d, n, fc.weight(), fc.bias(), m, 0, hidden);
-        cpu.quickGelu(m, 0, n * hidden);
-        cpu.linear(m, 0, hidden, n, proj.weight(), proj.bias(), a, 0, d);
-        cpu.add(x, 0, a, 0, n * d);
+        linear(cpu, fc, packed[2], h, d, n, ws.mlp, hidden, Epilogue.QUICK_GELU);
+        linear(cpu, proj, packed[3], ws.mlp, hidden, n, x, d, Epilogue.ACCUMULATE);
         return taps;
     }
 
+    /** in_proj, out_proj, c_fc, c_proj packed for the GEMM on first use; null where the packing budget ran out. */
+    private volatile PackedLinear[] packed;
+
+    private PackedLinear[] packedWeights() {
+        PackedLinear[] p = packed;
+        if (p == null) {
+            synchronized (this) {
+                p = packed;
+                if (p == null) {
+                    p = new PackedLinear[] {PackedLinear.tryPack(inProj.weight()), PackedLinear.tryPack(outProj.weight()),
+                            PackedLinear.tryPack(fc.weight()), PackedLinear.tryPack(proj.weight())};
+                    packed = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    /** {@code y (+)= epilogue(x · Wᵀ + b)} from the packed weights when there are, else packing on the fly. */
+    private static void linear(CpuBackend cpu, Linear layer, PackedLinear packedWeight, float[] x, int ldx, int rows,
+                               float[] y, int ldy, Epilogue epilogue) {
+        if (packedWeight != null) {
+            cpu.linear(x, 0, ldx, rows, packedWeight, layer.bias(), y, 0, ldy, epilogue);
+        } else {
+            cpu.linear(x, 0, ldx, rows, layer.weight(), layer.bias(), y, 0, ldy, epilogue);
+        }
+    }
+
     private void attendHead(CpuBackend cpu, float[] qkv, int n, int head, boolean causal, AttentionMode mode, float[] bias,
-                            float[] context, float[] scores, float[] scratch2, float[] probs, float[] cosPerHead) {
+                            float[] context, float[] scores, float[] scratch2, float[] probs) {
         int d = width, ld = 3 * d;
         int q = head * headDim, k = d + head * headDim, v = 2 * d + head * headDim;
         // PyTorch scales q by head_dim^-0.5 before the product; scaling the product is the same up to rounding.
@@ -138,39 +196,76 @@ final class ResidualBlock {
             case IDENTITY -> {
                 // A = I: each token keeps its own v (MaskCLIP); a copy is exactly what the product with I gives
                 for (int i = 0; i < n; i++) System.arraycopy(qkv, i * ld + v, context, i * d + head * headDim, headDim);
-                if (cosPerHead != null) cosineSelfCorrelation(cpu, qkv, n, q, k, v, cosPerHead, head * n * n);
                 return;
             }
         }
         cpu.gemmNN(n, headDim, n, scores, 0, n, qkv, v, ld, context, head * headDim, d);
-        if (cosPerHead != null) cosineSelfCorrelation(cpu, qkv, n, q, k, v, cosPerHead, head * n * n);
     }
 
     /**
-     * Per head: the mean over q, k and v of {@code cos(a_i, a_j) = a_i·a_j / max(|a_i||a_j|, 1e-8)} (spec §2.1, §8).
+     * W = the mean over heads and over q, k and v of {@code cos(a_i, a_j) = a_i·a_j / max(|a_i||a_j|, 1e-8)}
+     * (spec §2.1, §8). Every head's q, k and v row is scaled to unit length first; then all 3·heads cosine matrices
+     * summed are one Gram matrix of the scaled rows, {@code Z Zᵀ} with K = 3·width, a single well-shaped GEMM instead
+     * of 3·heads thin ones and as many elementwise passes. Scaling first equals dividing afterwards except for rows
+     * shorter than 1e-4 (the clamp's scale), which trained CLIP activations never have; a zero row gives 0 either way.
      */
-    private void cosineSelfCorrelation(CpuBackend cpu, float[] qkv, int n, int q, int k, int v, float[] out, int outOff) {
+    private float[] cosineSelfCorrelation(CpuBackend cpu, float[] qkv, int n) {
         int ld = 3 * width;
-        float[] gram = new float[n * n];
-        float[] norms = new float[n];
-        for (int branch : new int[] {q, k, v}) {
-            cpu.gemmNT(n, n, headDim, 1f, qkv, branch, ld, qkv, branch, ld, gram, 0, n);
-            for (int i = 0; i < n; i++) norms[i] = (float) Math.sqrt(gram[i * n + i]);
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j < n; j++) {
-                    out[outOff + i * n + j] += gram[i * n + j] / Math.max(norms[i] * norms[j], 1e-8f);
+        float[] unit = new float[n * ld];
+        cpu.parallelFor(n, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                for (int seg = 0; seg < 3 * heads; seg++) {
+                    int o = i * ld + seg * headDim;
+                    float sq = 0;
+                    for (int c = 0; c < headDim; c++) sq += qkv[o + c] * qkv[o + c];
+                    float norm = (float) Math.sqrt(sq);
+                    float inv = norm > 0 ? 1f / norm : 0f;
+                    for (int c = 0; c < headDim; c++) unit[o + c] = qkv[o + c] * inv;
                 }
             }
-        }
-        for (int i = 0; i < n * n; i++) out[outOff + i] /= 3f;
+        });
+        float[] w = new float[n * n];
+        cpu.gemmNT(n, n, ld, 1f / (3 * heads), unit, 0, ld, unit, 0, ld, w, 0, n);
+        return w;
     }
 
-    private float[] meanOverHeads(float[] perHead, int n) {
-        float[] w = new float[n * n];
-        for (int h = 0; h < heads; h++) {
-            for (int i = 0; i < n * n; i++) w[i] += perHead[h * n * n + i];
+    /**
+     * Per-forward activation buffers, shared by every block of a tower (they run one after another), so a forward
+     * allocates them once rather than once per block. Attention scratch ({@code n×n} scores) is handed to whichever
+     * thread runs a group of heads and taken back after, so at most one set per running thread is ever made.
+     */
+    static final class Workspace {
+        final float[] h, qkv, context, mlp;
+        private final int maxSequence, width;
+        private final java.util.concurrent.ConcurrentLinkedDeque<float[][]> scratch =
+                new java.util.concurrent.ConcurrentLinkedDeque<>();
+
+        Workspace(int rows, int maxSequence, int width, int hidden) {
+            this.h = new float[rows * width];
+            this.qkv = new float[rows * 3 * width];
+            this.context = new float[rows * width];
+            this.mlp = new float[rows * hidden];
+            this.maxSequence = maxSequence;
+            this.width = width;
         }
-        for (int i = 0; i < n * n; i++) w[i] /= heads;
-        return w;
+
+        /**
+         * {scores, second scores (for the modes that need two), one sequence's qkv and context (for stacked
+         * sequences)}; the optional parts are made the first time they are needed.
+         */
+        float[][] takeScratch(AttentionMode mode, boolean sequenceBuffers) {
+            float[][] s = scratch.pollFirst();
+            if (s == null) s = new float[][] {new float[maxSequence * maxSequence], null, null, null};
+            if (mode != AttentionMode.STANDARD && s[1] == null) s[1] = new float[maxSequence * maxSequence];
+            if (sequenceBuffers && s[2] == null) {
+                s[2] = new float[maxSequence * 3 * width];
+                s[3] = new float[maxSequence * width];
+            }
+            return s;
+        }
+
+        void giveBack(float[][] s) {
+            scratch.addFirst(s);
+        }
     }
 }

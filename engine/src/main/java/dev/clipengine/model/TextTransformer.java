@@ -40,28 +40,55 @@ public final class TextTransformer {
 
     /** Projected text feature (not normalized) of one tokenized prompt of {@code contextLength()} ids. */
     public float[] encode(int[] ids) {
-        if (ids.length != context) {
-            throw new IllegalArgumentException("expected " + context + " token ids, got " + ids.length);
-        }
-        int eot = 0;
-        for (int i = 1; i < ids.length; i++) if (ids[i] > ids[eot]) eot = i;   // first maximum, as torch.argmax
-        // Under the causal mask no row depends on later positions, so positions after EOT cannot change
-        // the pooled row: run only the first eot+1 tokens (identical result, far less work).
-        int n = eot + 1, d = width;
-        float[] x = new float[n * d];
-        for (int t = 0; t < n; t++) {
-            int id = ids[t];
-            if (id < 0 || id >= tokenEmbedding.rows()) {
-                throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + tokenEmbedding.rows());
+        return encode(new int[][] {ids})[0];
+    }
+
+    /**
+     * Projected text features (not normalized) of many tokenized prompts at once. The prompts are stacked into one
+     * matrix so every projection and MLP is one GEMM over all their tokens (the weights are read once per batch, not
+     * once per prompt); attention stays within each prompt. Each result equals {@link #encode(int[])} of that prompt
+     * bit for bit: every output element is computed by the same kernel whatever the other rows are.
+     */
+    public float[][] encode(int[][] prompts) {
+        int count = prompts.length, d = width;
+        if (count == 0) return new float[0][];
+        int[] eot = new int[count];
+        int[] starts = new int[count + 1];
+        int longest = 0;
+        for (int p = 0; p < count; p++) {
+            int[] ids = prompts[p];
+            if (ids.length != context) {
+                throw new IllegalArgumentException("expected " + context + " token ids, got " + ids.length);
             }
-            for (int c = 0; c < d; c++) x[t * d + c] = tokenEmbedding.get(id, c) + positionalEmbedding[t * d + c];
+            int e = 0;
+            for (int i = 1; i < ids.length; i++) if (ids[i] > ids[e]) e = i;   // first maximum, as torch.argmax
+            eot[p] = e;
+            // Under the causal mask no row depends on later positions, so positions after EOT cannot change
+            // the pooled row: run only the first eot+1 tokens (identical result, far less work).
+            starts[p + 1] = starts[p] + e + 1;
+            longest = Math.max(longest, e + 1);
         }
-        for (ResidualBlock block : blocks) block.forward(cpu, x, n, true, AttentionMode.STANDARD, false, false);
-        float[] pooled = new float[d];
-        System.arraycopy(x, eot * d, pooled, 0, d);
-        lnFinal.apply(cpu, pooled, pooled, 1);
-        float[] out = new float[embedDim];
-        cpu.matmul(pooled, 0, d, 1, projection, out, 0, embedDim);
+        int rows = starts[count];
+        float[] x = new float[rows * d];
+        for (int p = 0; p < count; p++) {
+            for (int t = 0; t <= eot[p]; t++) {
+                int id = prompts[p][t];
+                if (id < 0 || id >= tokenEmbedding.rows()) {
+                    throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + tokenEmbedding.rows());
+                }
+                int row = (starts[p] + t) * d;
+                for (int c = 0; c < d; c++) x[row + c] = tokenEmbedding.get(id, c) + positionalEmbedding[t * d + c];
+            }
+        }
+        ResidualBlock.Workspace ws = blocks[0].newWorkspace(rows, longest);
+        for (ResidualBlock block : blocks) block.forward(cpu, x, starts, true, AttentionMode.STANDARD, false, false, ws);
+        float[] pooled = new float[count * d];
+        for (int p = 0; p < count; p++) System.arraycopy(x, (starts[p] + eot[p]) * d, pooled, p * d, d);
+        lnFinal.apply(cpu, pooled, pooled, count);
+        float[] projected = new float[count * embedDim];
+        cpu.matmul(pooled, 0, d, count, projection, projected, 0, embedDim);
+        float[][] out = new float[count][];
+        for (int p = 0; p < count; p++) out[p] = java.util.Arrays.copyOfRange(projected, p * embedDim, (p + 1) * embedDim);
         return out;
     }
 }

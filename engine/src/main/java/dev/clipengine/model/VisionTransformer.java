@@ -84,19 +84,21 @@ public final class VisionTransformer {
         float[] patches = extractPatches(pixels, height, imageWidth);
         cpu.linear(patches, 0, 3 * patch * patch, gh * gw, patchEmbedding, null, x, d, d);
         System.arraycopy(classEmbedding, 0, x, 0, d);
-        float[] pos = interpolation.resize(positionalEmbedding, nativeGrid, d, gh, gw);
+        float[] pos = positionalTable(interpolation, gh, gw);
         cpu.add(x, 0, pos, 0, n * d);
         lnPre.apply(cpu, x, x, n);
 
         float[] correlation = null, lastAttention = null;
         AttentionMode lastMode = lastBlock.attention();
         float[] bias = lastMode == AttentionMode.NACLIP ? NeighbourhoodBias.of(gh, gw, lastBlock.gaussianSigma()) : null;
+        ResidualBlock.Workspace ws = blocks[0].newWorkspace(n, n);   // one set of buffers for all blocks
+        int[] oneSequence = {0, n};
         for (int i = 0; i < blocks.length; i++) {
             boolean last = i == blocks.length - 1;
-            ResidualBlock.Taps taps = blocks[i].forward(cpu, x, n, false, last ? lastMode : AttentionMode.STANDARD,
+            ResidualBlock.Taps taps = blocks[i].forward(cpu, x, oneSequence, false, last ? lastMode : AttentionMode.STANDARD,
                     last ? bias : null, !last || lastBlock.residual(),
                     last && wantLastAttention && lastMode == AttentionMode.STANDARD,
-                    wantCorrelation && i == blocks.length - 2);
+                    wantCorrelation && i == blocks.length - 2, ws);
             if (taps.cosineCorrelation != null) correlation = taps.cosineCorrelation;
             if (taps.attentionProbs != null) lastAttention = taps.attentionProbs;
         }
@@ -104,6 +106,22 @@ public final class VisionTransformer {
         float[] tokens = new float[n * embedDim];
         cpu.matmul(x, 0, d, n, projection, tokens, 0, embedDim);
         return new VisionOutput(gh, gw, embedDim, tokens, correlation, lastAttention);
+    }
+
+    private record GridKey(PositionalInterpolation interpolation, int gh, int gw) {
+    }
+
+    /** Resized positional tables by grid: a bicubic resize per image is ~1% of a 336 px forward, for the same table. */
+    private final java.util.Map<GridKey, float[]> positionalTables = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private float[] positionalTable(PositionalInterpolation interpolation, int gh, int gw) {
+        GridKey key = new GridKey(interpolation, gh, gw);
+        float[] cached = positionalTables.get(key);
+        if (cached != null) return cached;
+        float[] table = interpolation.resize(positionalEmbedding, nativeGrid, width, gh, gw);
+        if (positionalTables.size() >= 16) positionalTables.clear();   // many aspect ratios (full protocol): stay small
+        positionalTables.put(key, table);
+        return table;
     }
 
     /** Rows of {@code (channel, ky, kx)}-ordered patch values, matching conv1's weight layout. */

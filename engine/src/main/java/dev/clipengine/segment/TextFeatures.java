@@ -41,8 +41,10 @@ public final class TextFeatures {
 
     static float[] ensemble(ClipModel model, String name, List<String> templates) {
         float[] mean = null;
-        for (String t : templates) {
-            float[] e = ZeroShot.normalized(model.embedText(t.replace("{}", name)).embedding());
+        // all templates of a name in one batch: one pass over the text weights instead of one per template
+        float[][] encoded = model.embedTexts(templates.stream().map(t -> t.replace("{}", name)).toList());
+        for (float[] raw : encoded) {
+            float[] e = ZeroShot.normalized(raw);
             if (mean == null) mean = new float[e.length];
             for (int c = 0; c < e.length; c++) mean[c] += e[c];
         }

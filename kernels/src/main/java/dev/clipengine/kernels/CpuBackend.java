@@ -60,6 +60,17 @@ public final class CpuBackend implements AutoCloseable {
      * @param bias length N, or null
      */
     public void linear(float[] x, int xOff, int ldx, int m, WeightMatrix w, float[] bias, float[] y, int yOff, int ldy) {
+        linear(x, xOff, ldx, m, w, bias, y, yOff, ldy, Epilogue.STORE);
+    }
+
+    /**
+     * {@link #linear(float[], int, int, int, WeightMatrix, float[], float[], int, int)} with a fused epilogue:
+     * {@link Epilogue#ACCUMULATE} adds the result to {@code y} (a residual), {@link Epilogue#QUICK_GELU} applies the
+     * activation to each output tile while it is in cache.
+     */
+    public void linear(float[] x, int xOff, int ldx, int m, WeightMatrix w, float[] bias, float[] y, int yOff, int ldy,
+                       Epilogue epilogue) {
+        Objects.requireNonNull(epilogue, "epilogue");
         int n = w.rows(), k = w.cols();
         if (bias != null && bias.length < n) {
             throw new IllegalArgumentException("bias has " + bias.length + " entries, weight has " + n + " output rows");
@@ -67,7 +78,24 @@ public final class CpuBackend implements AutoCloseable {
         Gemm.checkHeap("x", x, xOff, ldx, m, k);
         Gemm.checkHeap("y", y, yOff, ldy, m, n);
         Gemm.run(pool, m, n, k, 1f, x, xOff, ldx, PanelPacker.weightRowsAreOutputs(w), bias, y, yOff, ldy,
-                confined(w));
+                confined(w), epilogue);
+    }
+
+    /**
+     * {@link #linear(float[], int, int, int, WeightMatrix, float[], float[], int, int, Epilogue)} with weights packed
+     * ahead of time: the same products bit for bit, without the per-call packing. Runs on the pool whatever the
+     * original segment was (the packed copy is on the heap).
+     */
+    public void linear(float[] x, int xOff, int ldx, int m, PackedLinear w, float[] bias, float[] y, int yOff, int ldy,
+                       Epilogue epilogue) {
+        Objects.requireNonNull(epilogue, "epilogue");
+        int n = w.rows(), k = w.cols();
+        if (bias != null && bias.length < n) {
+            throw new IllegalArgumentException("bias has " + bias.length + " entries, weight has " + n + " output rows");
+        }
+        Gemm.checkHeap("x", x, xOff, ldx, m, k);
+        Gemm.checkHeap("y", y, yOff, ldy, m, n);
+        Gemm.run(pool, m, n, k, 1f, x, xOff, ldx, new PanelPacker.Prepacked(w), bias, y, yOff, ldy, false, epilogue);
     }
 
     /**

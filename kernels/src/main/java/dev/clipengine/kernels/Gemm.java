@@ -47,14 +47,24 @@ final class Gemm {
      */
     static void run(WorkPool pool, int m, int n, int k, float alpha, float[] a, int aOff, int lda, PanelPacker b,
                     float[] bias, float[] c, int cOff, int ldc, boolean callerOnly) {
+        run(pool, m, n, k, alpha, a, aOff, lda, b, bias, c, cOff, ldc, callerOnly, Epilogue.STORE);
+    }
+
+    static void run(WorkPool pool, int m, int n, int k, float alpha, float[] a, int aOff, int lda, PanelPacker b,
+                    float[] bias, float[] c, int cOff, int ldc, boolean callerOnly, Epilogue epilogue) {
         if (m <= 0 || n <= 0) {
             return;
         }
         if (k <= 0) {
-            // Empty sum: C = bias (or 0).
+            // Empty sum: the product is 0, what remains is bias and epilogue.
             for (int i = 0; i < m; i++) {
+                int ci = cOff + i * ldc;
                 for (int j = 0; j < n; j++) {
-                    c[cOff + i * ldc + j] = bias == null ? 0f : bias[j];
+                    float v = bias == null ? 0f : bias[j];
+                    c[ci + j] = epilogue == Epilogue.ACCUMULATE ? c[ci + j] + v : v;
+                }
+                if (epilogue == Epilogue.QUICK_GELU) {
+                    RowOps.quickGelu(c, ci, n);
                 }
             }
             return;
@@ -76,7 +86,7 @@ final class Gemm {
                 int n0 = panel * NR;
                 int width = Math.min(NR, n - n0);
                 computePanel(rowGroupFrom * MR, Math.min(m, rowGroupTo * MR), n0, width, k, alpha, a, aOff, lda,
-                        b, bias, c, cOff, ldc, scratch.panel(), scratch.tile());
+                        b, bias, c, cOff, ldc, scratch.panel(), scratch.tile(), epilogue);
             }
         });
     }
@@ -84,21 +94,67 @@ final class Gemm {
     /** C[rows iFrom..iTo, cols n0..n0+width) over the full depth, one KC block at a time. */
     private static void computePanel(int iFrom, int iTo, int n0, int width, int k, float alpha, float[] a, int aOff,
                                      int lda, PanelPacker b, float[] bias, float[] c, int cOff, int ldc, float[] packed,
-                                     float[] tile) {
+                                     float[] tile, Epilogue epilogue) {
+        // Pre-packed weights are read in place; anything else is packed one depth block at a time into scratch.
+        PackedLinear prepacked = b instanceof PanelPacker.Prepacked pp ? pp.weights() : null;
+        float[] bp = prepacked != null ? prepacked.data() : packed;
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
-            b.pack(n0, width, k0, kc, packed);
+            int p0;
+            if (prepacked != null) {
+                p0 = prepacked.offset(n0, k0);
+            } else {
+                b.pack(n0, width, k0, kc, packed);
+                p0 = 0;
+            }
             boolean first = k0 == 0;
+            boolean gelu = epilogue == Epilogue.QUICK_GELU && k0 + kc >= k;
+            // C is read back after the first depth block, or from the start when the product is added to it.
+            boolean overwrite = first && epilogue != Epilogue.ACCUMULATE;
             float[] addBias = first ? bias : null;
             int i = iFrom;
+            if (width == NR) {
+                // Full panels (all but the last): the kernel updates C straight from its registers.
+                for (; i + MR <= iTo; i += MR) {
+                    kernel4Store(a, aOff + i * lda + k0, lda, bp, p0, kc, c, cOff + i * ldc + n0, ldc, alpha, overwrite,
+                            addBias, n0);
+                    if (gelu) {
+                        geluRows(c, cOff + i * ldc + n0, ldc, MR, width);
+                    }
+                }
+            }
+            if (width <= 2 * L) {
+                // Narrow last panels (the 16 columns left of a 64-wide attention head, the 10 of 442 tokens): a
+                // kernel as wide as the real columns, instead of computing a full panel of padding.
+                for (; i + MR <= iTo; i += MR) {
+                    kernelNarrow(a, aOff + i * lda + k0, lda, bp, p0, kc, c, cOff + i * ldc + n0, ldc, width, alpha,
+                            overwrite, addBias, n0);
+                    if (gelu) {
+                        geluRows(c, cOff + i * ldc + n0, ldc, MR, width);
+                    }
+                }
+            }
             for (; i + MR <= iTo; i += MR) {
-                kernel4(a, aOff + i * lda + k0, lda, packed, kc, tile);
-                storeTile(tile, MR, c, cOff + i * ldc + n0, ldc, width, alpha, first, addBias, n0);
+                kernel4(a, aOff + i * lda + k0, lda, bp, p0, kc, tile);
+                storeTile(tile, MR, c, cOff + i * ldc + n0, ldc, width, alpha, overwrite, addBias, n0);
+                if (gelu) {
+                    geluRows(c, cOff + i * ldc + n0, ldc, MR, width);
+                }
             }
             for (; i < iTo; i++) {
-                kernel1(a, aOff + i * lda + k0, packed, kc, tile);
-                storeTile(tile, 1, c, cOff + i * ldc + n0, ldc, width, alpha, first, addBias, n0);
+                kernel1(a, aOff + i * lda + k0, bp, p0, kc, tile);
+                storeTile(tile, 1, c, cOff + i * ldc + n0, ldc, width, alpha, overwrite, addBias, n0);
+                if (gelu) {
+                    geluRows(c, cOff + i * ldc + n0, ldc, 1, width);
+                }
             }
+        }
+    }
+
+    /** QuickGELU on a freshly finished tile, while it is still in L1. */
+    private static void geluRows(float[] c, int c0, int ldc, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            RowOps.quickGelu(c, c0 + r * ldc, width);
         }
     }
 
@@ -107,13 +163,13 @@ final class Gemm {
      * {@code tile} (MR×NR). Handing the tile over through memory rather than as vector arguments matters: a
      * non-inlined callee taking FloatVector parameters makes C2 allocate boxed vectors on every call.
      */
-    private static void kernel4(float[] a, int a0, int lda, float[] bp, int kc, float[] tile) {
+    private static void kernel4(float[] a, int a0, int lda, float[] bp, int p0, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00;
         FloatVector c30 = c00, c31 = c00, c32 = c00;
         int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
-        for (int kk = 0, p = 0; kk < kc; kk++, p += NR) {
+        for (int kk = 0, p = p0; kk < kc; kk++, p += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, p);
             FloatVector b1 = FloatVector.fromArray(S, bp, p + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, p + 2 * L);
@@ -148,10 +204,155 @@ final class Gemm {
         c32.intoArray(tile, 3 * NR + 2 * L);
     }
 
-    /** One row × NR columns, for the rows left over after groups of {@link #MR}. */
-    private static void kernel1(float[] a, int a0, float[] bp, int kc, float[] tile) {
+    /**
+     * {@link #kernel4} for a full-width panel, with the store fused: {@code C = alpha*acc (+ bias) (+ C unless
+     * overwrite)}. Doing the update here, on the accumulators still in registers, saves
+     * the round trip through the tile buffer and the masked stores that partial panels need (a fifth of the GEMM time
+     * otherwise, since C is revisited once per depth block).
+     */
+    private static void kernel4Store(float[] a, int a0, int lda, float[] bp, int p0, int kc, float[] c, int c0, int ldc,
+                                     float alpha, boolean overwrite, float[] bias, int biasOff) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
-        for (int kk = 0, p = 0; kk < kc; kk++, p += NR) {
+        FloatVector c10 = c00, c11 = c00, c12 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00;
+        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
+        for (int kk = 0, p = p0; kk < kc; kk++, p += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, p);
+            FloatVector b1 = FloatVector.fromArray(S, bp, p + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, p + 2 * L);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02);
+            x = FloatVector.broadcast(S, a[a1 + kk]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            c12 = x.fma(b2, c12);
+            x = FloatVector.broadcast(S, a[a2 + kk]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            c22 = x.fma(b2, c22);
+            x = FloatVector.broadcast(S, a[a3 + kk]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            c32 = x.fma(b2, c32);
+        }
+        if (alpha != 1f) {
+            c00 = c00.mul(alpha); c01 = c01.mul(alpha); c02 = c02.mul(alpha);
+            c10 = c10.mul(alpha); c11 = c11.mul(alpha); c12 = c12.mul(alpha);
+            c20 = c20.mul(alpha); c21 = c21.mul(alpha); c22 = c22.mul(alpha);
+            c30 = c30.mul(alpha); c31 = c31.mul(alpha); c32 = c32.mul(alpha);
+        }
+        int r1 = c0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        if (bias != null) {
+            FloatVector d0 = FloatVector.fromArray(S, bias, biasOff);
+            FloatVector d1 = FloatVector.fromArray(S, bias, biasOff + L);
+            FloatVector d2 = FloatVector.fromArray(S, bias, biasOff + 2 * L);
+            c00 = c00.add(d0); c01 = c01.add(d1); c02 = c02.add(d2);
+            c10 = c10.add(d0); c11 = c11.add(d1); c12 = c12.add(d2);
+            c20 = c20.add(d0); c21 = c21.add(d1); c22 = c22.add(d2);
+            c30 = c30.add(d0); c31 = c31.add(d1); c32 = c32.add(d2);
+        }
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(S, c, c0));
+            c01 = c01.add(FloatVector.fromArray(S, c, c0 + L));
+            c02 = c02.add(FloatVector.fromArray(S, c, c0 + 2 * L));
+            c10 = c10.add(FloatVector.fromArray(S, c, r1));
+            c11 = c11.add(FloatVector.fromArray(S, c, r1 + L));
+            c12 = c12.add(FloatVector.fromArray(S, c, r1 + 2 * L));
+            c20 = c20.add(FloatVector.fromArray(S, c, r2));
+            c21 = c21.add(FloatVector.fromArray(S, c, r2 + L));
+            c22 = c22.add(FloatVector.fromArray(S, c, r2 + 2 * L));
+            c30 = c30.add(FloatVector.fromArray(S, c, r3));
+            c31 = c31.add(FloatVector.fromArray(S, c, r3 + L));
+            c32 = c32.add(FloatVector.fromArray(S, c, r3 + 2 * L));
+        }
+        c00.intoArray(c, c0);
+        c01.intoArray(c, c0 + L);
+        c02.intoArray(c, c0 + 2 * L);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + L);
+        c12.intoArray(c, r1 + 2 * L);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + L);
+        c22.intoArray(c, r2 + 2 * L);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + L);
+        c32.intoArray(c, r3 + 2 * L);
+    }
+
+    /**
+     * 4 rows × at most two vectors of columns ({@code width <= 2L}), C updated in place with masked loads and stores.
+     * Each output keeps one FMA chain in depth order, exactly like {@link #kernel4} and {@link #kernel1}, so an element
+     * gets the same bits whichever kernel computes it (a prompt encoded alone or in a batch gives the same feature).
+     * With one vector that leaves four chains, half the FMA throughput, still three times better than a full panel of
+     * which two thirds are padding.
+     */
+    private static void kernelNarrow(float[] a, int a0, int lda, float[] bp, int p0, int kc, float[] c, int c0, int ldc,
+                                     int width, float alpha, boolean overwrite, float[] bias, int biasOff) {
+        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
+        FloatVector r0 = FloatVector.zero(S), r1 = r0, r2 = r0, r3 = r0;   // first vector of columns
+        FloatVector s0 = r0, s1 = r0, s2 = r0, s3 = r0;                    // second vector of columns
+        if (width <= L) {
+            for (int kk = 0, p = p0; kk < kc; kk++, p += NR) {
+                FloatVector b0 = FloatVector.fromArray(S, bp, p);
+                r0 = FloatVector.broadcast(S, a[a0 + kk]).fma(b0, r0);
+                r1 = FloatVector.broadcast(S, a[a1 + kk]).fma(b0, r1);
+                r2 = FloatVector.broadcast(S, a[a2 + kk]).fma(b0, r2);
+                r3 = FloatVector.broadcast(S, a[a3 + kk]).fma(b0, r3);
+            }
+            VectorMask<Float> m = S.indexInRange(0, width);
+            storeNarrow(r0, c, c0, m, alpha, overwrite, bias, biasOff);
+            storeNarrow(r1, c, c0 + ldc, m, alpha, overwrite, bias, biasOff);
+            storeNarrow(r2, c, c0 + 2 * ldc, m, alpha, overwrite, bias, biasOff);
+            storeNarrow(r3, c, c0 + 3 * ldc, m, alpha, overwrite, bias, biasOff);
+        } else {
+            for (int kk = 0, p = p0; kk < kc; kk++, p += NR) {
+                FloatVector b0 = FloatVector.fromArray(S, bp, p);
+                FloatVector b1 = FloatVector.fromArray(S, bp, p + L);
+                FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
+                r0 = x.fma(b0, r0);
+                s0 = x.fma(b1, s0);
+                x = FloatVector.broadcast(S, a[a1 + kk]);
+                r1 = x.fma(b0, r1);
+                s1 = x.fma(b1, s1);
+                x = FloatVector.broadcast(S, a[a2 + kk]);
+                r2 = x.fma(b0, r2);
+                s2 = x.fma(b1, s2);
+                x = FloatVector.broadcast(S, a[a3 + kk]);
+                r3 = x.fma(b0, r3);
+                s3 = x.fma(b1, s3);
+            }
+            VectorMask<Float> all = S.maskAll(true), m = S.indexInRange(L, width);
+            storeNarrow(r0, c, c0, all, alpha, overwrite, bias, biasOff);
+            storeNarrow(s0, c, c0 + L, m, alpha, overwrite, bias, biasOff + L);
+            storeNarrow(r1, c, c0 + ldc, all, alpha, overwrite, bias, biasOff);
+            storeNarrow(s1, c, c0 + ldc + L, m, alpha, overwrite, bias, biasOff + L);
+            storeNarrow(r2, c, c0 + 2 * ldc, all, alpha, overwrite, bias, biasOff);
+            storeNarrow(s2, c, c0 + 2 * ldc + L, m, alpha, overwrite, bias, biasOff + L);
+            storeNarrow(r3, c, c0 + 3 * ldc, all, alpha, overwrite, bias, biasOff);
+            storeNarrow(s3, c, c0 + 3 * ldc + L, m, alpha, overwrite, bias, biasOff + L);
+        }
+    }
+
+    /** {@code C = alpha*acc (+ bias) (+ C unless overwrite)} on the lanes of {@code m}. Inlined into its caller. */
+    private static void storeNarrow(FloatVector acc, float[] c, int ci, VectorMask<Float> m, float alpha,
+                                    boolean overwrite, float[] bias, int biasOff) {
+        FloatVector v = acc.mul(alpha);
+        if (bias != null) {
+            v = v.add(FloatVector.fromArray(S, bias, biasOff, m));
+        }
+        if (!overwrite) {
+            v = v.add(FloatVector.fromArray(S, c, ci, m));
+        }
+        v.intoArray(c, ci, m);
+    }
+
+    /** One row × NR columns, for the rows left over after groups of {@link #MR}. */
+    private static void kernel1(float[] a, int a0, float[] bp, int p0, int kc, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
+        for (int kk = 0, p = p0; kk < kc; kk++, p += NR) {
             FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
             c00 = x.fma(FloatVector.fromArray(S, bp, p), c00);
             c01 = x.fma(FloatVector.fromArray(S, bp, p + L), c01);
@@ -163,8 +364,8 @@ final class Gemm {
     }
 
     /**
-     * Writes {@code rows} rows of a tile into C: {@code C = alpha*tile (+ bias)} for the first depth block,
-     * {@code C += alpha*tile} after. Only the first {@code width} columns are real; the rest of the panel is padding.
+     * Writes {@code rows} rows of a tile into C: {@code C = alpha*tile (+ bias) (+ C unless overwrite)}; bias is
+     * given for the first depth block only, and C is kept after it or when the product is accumulated. Only the first {@code width} columns are real; the rest of the panel is padding.
      */
     private static void storeTile(float[] tile, int rows, float[] c, int c0, int ldc, int width, float alpha,
                                   boolean overwrite, float[] bias, int biasOff) {
@@ -174,11 +375,10 @@ final class Gemm {
             for (int j = 0; j < width; j += L) {
                 VectorMask<Float> m = S.indexInRange(j, width);
                 FloatVector v = FloatVector.fromArray(S, tile, ti + j).mul(alpha);
-                if (overwrite) {
-                    if (bias != null) {
-                        v = v.add(FloatVector.fromArray(S, bias, biasOff + j, m));
-                    }
-                } else {
+                if (bias != null) {
+                    v = v.add(FloatVector.fromArray(S, bias, biasOff + j, m));
+                }
+                if (!overwrite) {
                     v = v.add(FloatVector.fromArray(S, c, ci + j, m));
                 }
                 v.intoArray(c, ci + j, m);

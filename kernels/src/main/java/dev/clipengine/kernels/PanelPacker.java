@@ -16,6 +16,24 @@ abstract class PanelPacker {
     /** Packs logical operand element (k, n) for the given block into {@code dst}. */
     abstract void pack(int n0, int nCount, int k0, int kCount, float[] dst);
 
+    /** Weights packed ahead of time: nothing to do per call, {@link Gemm} reads {@link PackedLinear#data()} in place. */
+    static final class Prepacked extends PanelPacker {
+        private final PackedLinear weights;
+
+        Prepacked(PackedLinear weights) {
+            this.weights = weights;
+        }
+
+        PackedLinear weights() {
+            return weights;
+        }
+
+        @Override
+        void pack(int n0, int nCount, int k0, int kCount, float[] dst) {
+            throw new IllegalStateException("pre-packed weights are read in place");
+        }
+    }
+
     /** Linear layout: weight is N×K, output column n is weight row n. */
     static PanelPacker weightRowsAreOutputs(WeightMatrix w) {
         MemorySegment seg = w.data();

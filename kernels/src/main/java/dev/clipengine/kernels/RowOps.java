@@ -1,8 +1,9 @@
 package dev.clipengine.kernels;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Single-threaded, vectorized row and elementwise kernels; {@link CpuBackend} distributes rows over the pool. */
@@ -10,6 +11,8 @@ final class RowOps {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** Doubles of the same total width as half a float vector, so one float vector widens into two of these. */
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, VectorShape.forBitSize(S.vectorBitSize()));
     private static final float QUICK_GELU_ALPHA = 1.702f;
 
     private RowOps() {
@@ -21,41 +24,42 @@ final class RowOps {
         for (int r = from; r < to; r++) {
             int xi = xOff + r * ldx;
             int yi = yOff + r * ldy;
-            // Four partial sums break the floating-point add dependency chain.
-            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            // Statistics in double, 16 floats at a time widened into two double vectors (lanes are independent
+            // partial sums, so the add chains do not serialize); the tail in scalar code.
+            DoubleVector s0 = DoubleVector.zero(D), s1 = s0;
             int c = 0;
-            for (; c + 4 <= cols; c += 4) {
-                s0 += x[xi + c];
-                s1 += x[xi + c + 1];
-                s2 += x[xi + c + 2];
-                s3 += x[xi + c + 3];
+            int bound = S.loopBound(cols);
+            for (; c < bound; c += L) {
+                FloatVector v = FloatVector.fromArray(S, x, xi + c);
+                s0 = s0.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0));
+                s1 = s1.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
             }
+            double sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
             for (; c < cols; c++) {
-                s0 += x[xi + c];
+                sum += x[xi + c];
             }
-            double mean = (s0 + s1 + s2 + s3) / cols;
-            double q0 = 0, q1 = 0, q2 = 0, q3 = 0;
-            c = 0;
-            for (; c + 4 <= cols; c += 4) {
-                double d0 = x[xi + c] - mean, d1 = x[xi + c + 1] - mean;
-                double d2 = x[xi + c + 2] - mean, d3 = x[xi + c + 3] - mean;
-                q0 += d0 * d0;
-                q1 += d1 * d1;
-                q2 += d2 * d2;
-                q3 += d3 * d3;
+            double mean = sum / cols;
+            DoubleVector vm = DoubleVector.broadcast(D, mean);
+            DoubleVector q0 = DoubleVector.zero(D), q1 = q0;
+            for (c = 0; c < bound; c += L) {
+                FloatVector v = FloatVector.fromArray(S, x, xi + c);
+                DoubleVector d0 = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(vm);
+                DoubleVector d1 = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(vm);
+                q0 = d0.fma(d0, q0);
+                q1 = d1.fma(d1, q1);
             }
+            double sq = q0.add(q1).reduceLanes(VectorOperators.ADD);
             for (; c < cols; c++) {
                 double d = x[xi + c] - mean;
-                q0 += d * d;
+                sq += d * d;
             }
-            double variance = (q0 + q1 + q2 + q3) / cols;
+            double variance = sq / cols;
             float meanF = (float) mean;
             float rstd = (float) (1.0 / Math.sqrt(variance + eps));
             // Normalizing in float is exact enough (one rounding per op) and vectorizes.
             FloatVector vMean = FloatVector.broadcast(S, meanF);
             FloatVector vRstd = FloatVector.broadcast(S, rstd);
-            c = 0;
-            for (; c < S.loopBound(cols); c += L) {
+            for (c = 0; c < bound; c += L) {
                 FloatVector v = FloatVector.fromArray(S, x, xi + c).sub(vMean).mul(vRstd);
                 v.fma(FloatVector.fromArray(S, gamma, c), FloatVector.fromArray(S, beta, c)).intoArray(y, yi + c);
             }
@@ -97,13 +101,15 @@ final class RowOps {
             e.intoArray(x, base + c);
             vsum = vsum.add(e);
         }
-        if (c < len) {
-            VectorMask<Float> tail = S.indexInRange(c, len);
-            FloatVector e = FloatVector.fromArray(S, x, base + c, tail).sub(vm).lanewise(VectorOperators.EXP, tail);
-            e.intoArray(x, base + c, tail);
-            vsum = vsum.add(e, tail);
+        // The tail in scalar code: a masked vector EXP is not intrinsified and falls back to a per-lane Java loop
+        // that costs more than the whole vectorized row (attention rows of 197 or 442 always have a tail).
+        float tailSum = 0f;
+        for (; c < len; c++) {
+            float e = (float) Math.exp(x[base + c] - max);
+            x[base + c] = e;
+            tailSum += e;
         }
-        float inv = 1f / vsum.reduceLanes(VectorOperators.ADD);
+        float inv = 1f / (vsum.reduceLanes(VectorOperators.ADD) + tailSum);
         for (c = 0; c < bound; c += L) {
             FloatVector.fromArray(S, x, base + c).mul(inv).intoArray(x, base + c);
         }

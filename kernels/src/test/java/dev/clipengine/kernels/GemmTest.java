@@ -18,6 +18,8 @@ class GemmTest {
     static final int[][] SHAPES = {
         {1, 1, 1}, {1, 17, 3}, {3, 1, 17}, {2, 49, 1}, {5, 48, 16}, {4, 96, 33}, {17, 65, 197}, {33, 33, 65},
         {197, 17, 7}, {7, 100, 300}, {65, 130, 129},
+        // narrow last panels (one and two vectors) with odd depths: an attention head's 64 = 48 + 16 columns
+        {12, 64, 33}, {8, 10, 129}, {9, 80, 3},
     };
 
     private static CpuBackend backend;
@@ -117,6 +119,63 @@ class GemmTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Storage.class)
+    void accumulateEpilogueAddsTheProductToTheOutput(Storage storage) {
+        Random rnd = new Random(61 + storage.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            for (int[] s : SHAPES) {
+                int m = s[0], n = s[1], k = s[2];
+                WeightMatrix w = TestData.weights(TestData.random(rnd, n * k), n, k, storage,
+                        TestData.Placement.OFF_HEAP, arena);
+                float[] bias = rnd.nextBoolean() ? TestData.random(rnd, n) : null;
+                int ldy = n + 2, yOff = 3;
+                float[] x = TestData.random(rnd, m * k);
+                float[] y = TestData.random(rnd, yOff + m * ldy);
+                float[] before = y.clone();
+                backend.linear(x, 0, k, m, w, bias, y, yOff, ldy, Epilogue.ACCUMULATE);
+                Reference.Product p = Reference.gemm(m, n, k, 1f, x, 0, k, (kk, j) -> w.get(j, kk), bias);
+                double[] value = p.value().clone(), magnitude = p.magnitude().clone();
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        float old = before[yOff + i * ldy + j];
+                        value[i * n + j] += old;
+                        magnitude[i * n + j] += Math.abs(old);
+                    }
+                }
+                String what = "linear+= " + storage + " " + m + "x" + n + "x" + k;
+                assertClose(what, new Reference.Product(value, magnitude), k, y, yOff, ldy, m, n);
+                assertPaddingUntouched(what, before, y, yOff, ldy, m, n);
+            }
+        }
+    }
+
+    @Test
+    void quickGeluEpilogueMatchesGemmThenActivation() {
+        Random rnd = new Random(71);
+        for (int[] s : SHAPES) {
+            int m = s[0], n = s[1], k = s[2];
+            WeightMatrix w = WeightMatrix.of(TestData.random(rnd, n * k), n, k);
+            float[] bias = TestData.random(rnd, n);
+            float[] x = TestData.random(rnd, m * k);
+            float[] fused = TestData.random(rnd, m * n), plain = new float[m * n];
+            backend.linear(x, 0, k, m, w, bias, fused, 0, n, Epilogue.QUICK_GELU);
+            backend.linear(x, 0, k, m, w, bias, plain, 0, n);
+            backend.quickGelu(plain, 0, m * n);
+            // Same products, same activation code: the fusion must not change a single bit.
+            for (int i = 0; i < m * n; i++) {
+                if (Float.compare(fused[i], plain[i]) != 0) {
+                    fail("gelu epilogue " + m + "x" + n + "x" + k + " element " + i + ": " + fused[i] + " vs " + plain[i]);
+                }
+            }
+            Reference.Product p = Reference.gemm(m, n, k, 1f, x, 0, k, (kk, j) -> w.get(j, kk), bias);
+            for (int i = 0; i < m * n; i++) {
+                double expected = Reference.quickGelu((float) p.value()[i]);
+                assertEquals(expected, fused[i], 1e-4 * (1 + p.magnitude()[i]), "gelu epilogue vs reference");
+            }
+        }
+    }
+
     @Test
     void largeEnoughToSplitAcrossThreadsAndDepthBlocks() {
         Random rnd = new Random(41);
@@ -143,6 +202,68 @@ class GemmTest {
         backend.linear(x, 0, k, m, w, null, y3, 0, n);
         // Every element is computed by the same kernel whichever thread runs it: results are bit-identical.
         assertTrue(java.util.Arrays.equals(y1, y3));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Storage.class)
+    void prepackedWeightsGiveTheSameBitsAsPackingOnTheFly(Storage storage) {
+        Random rnd = new Random(91 + storage.ordinal());
+        // confined: the on-the-fly multiply runs on the caller only, the packed copy on the whole pool
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] s : SHAPES) {
+                int m = s[0], n = s[1], k = s[2];
+                WeightMatrix w = TestData.weights(TestData.random(rnd, n * k), n, k, storage,
+                        TestData.Placement.UNALIGNED, arena);
+                PackedLinear packed = PackedLinear.of(w);
+                assertEquals(n, packed.rows());
+                assertEquals(k, packed.cols());
+                float[] bias = rnd.nextBoolean() ? TestData.random(rnd, n) : null;
+                float[] x = TestData.random(rnd, m * k);
+                for (Epilogue e : Epilogue.values()) {
+                    float[] start = TestData.random(rnd, m * n);
+                    float[] fly = start.clone(), pre = start.clone();
+                    backend.linear(x, 0, k, m, w, bias, fly, 0, n, e);
+                    backend.linear(x, 0, k, m, packed, bias, pre, 0, n, e);
+                    for (int i = 0; i < m * n; i++) {
+                        if (Float.compare(fly[i], pre[i]) != 0) {
+                            fail("prepacked " + storage + " " + e + " " + m + "x" + n + "x" + k + " element " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void packingStopsAtItsShareOfTheHeap() {
+        long budget = PackedLinear.budget();
+        assertTrue(budget <= Runtime.getRuntime().maxMemory() * PackedLinear.HEAP_SHARE, "a share of the heap");
+        assertTrue(!PackedLinear.reserve(budget + 1), "more than the whole budget is refused");
+        assertTrue(PackedLinear.reserve(0), "nothing always fits");
+    }
+
+    @Test
+    void eachRowGetsTheSameBitsWhateverTheRowCount() {
+        // Rows go through different kernels (groups of 4, leftovers, narrow panels); all must sum in the same order,
+        // so that a batch of prompts gives each prompt exactly the feature it gets alone.
+        Random rnd = new Random(81);
+        for (int n : new int[] {10, 30, 64, 100, 442}) {
+            int m = 13, k = 150;
+            WeightMatrix w = WeightMatrix.of(TestData.random(rnd, n * k), n, k);
+            float[] bias = TestData.random(rnd, n);
+            float[] x = TestData.random(rnd, m * k);
+            float[] all = new float[m * n];
+            backend.linear(x, 0, k, m, w, bias, all, 0, n);
+            for (int i = 0; i < m; i++) {
+                float[] one = new float[n];
+                backend.linear(x, i * k, k, 1, w, bias, one, 0, n);
+                for (int j = 0; j < n; j++) {
+                    if (Float.compare(one[j], all[i * n + j]) != 0) {
+                        fail("n=" + n + " row " + i + " col " + j + ": " + one[j] + " alone, " + all[i * n + j] + " in a batch");
+                    }
+                }
+            }
+        }
     }
 
     static void assertClose(String what, Reference.Product ref, int k, float[] got, int off, int ld, int m, int n) {

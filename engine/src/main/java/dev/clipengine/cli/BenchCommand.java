@@ -1,0 +1,234 @@
+package dev.clipengine.cli;
+
+import dev.clipengine.image.ImageDecoder;
+import dev.clipengine.image.RgbImage;
+import dev.clipengine.kernels.CpuBackend;
+import dev.clipengine.model.AttentionMode;
+import dev.clipengine.model.ClipModel;
+import dev.clipengine.model.PositionalInterpolation;
+import dev.clipengine.model.RandomWeights;
+import dev.clipengine.segment.SegmentOptions;
+import dev.clipengine.segment.Segmentation;
+import dev.clipengine.segment.Segmenter;
+import dev.clipengine.segment.Vocabulary;
+import dev.clipengine.weights.ClipConfig;
+import dev.clipengine.weights.DType;
+import dev.clipengine.weights.HeadCounts;
+import dev.clipengine.weights.Json;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * Timing without JMH: medians of the image encoder and of the whole {@code segment} (text features cached, as when a
+ * batch of images is segmented with one vocabulary). The JMH suite in the {@code jmh} module is the rigorous tool;
+ * this is what a user runs to see what their machine does.
+ */
+@Command(name = "bench", sortOptions = false,
+        description = {"Times the image encoder and CLIPtrase segmentation (text features cached) and prints medians.",
+                "With --random the weights are generated in memory (random values, real shapes): speed does not depend on them."})
+final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    static final class Source {
+        @Option(names = "--model", paramLabel = "FILE", description = "Weights file (any format the engine reads).")
+        Path model;
+
+        @Option(names = "--random", paramLabel = "ARCH", description = "Random weights of an architecture: vit-b-16.")
+        String random;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T",
+            description = "Storage of random weights: f32, f16 or bf16 (default ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--size", defaultValue = "224", paramLabel = "S", description = "Network input side (default ${DEFAULT-VALUE}).")
+    int size;
+
+    @Option(names = "--repeat", defaultValue = "10", paramLabel = "N", description = "Timed runs of each part (default ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Option(names = "--warmup", defaultValue = "3", paramLabel = "N", description = "Untimed runs first, for the JIT (default ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--image", paramLabel = "IMG", description = "Image to segment (default: a synthetic S×S picture).")
+    Path image;
+
+    @Option(names = "--skip-segment", description = "Time the image encoder only.")
+    boolean skipSegment;
+
+    @Option(names = "--json", description = "Print {\"image_encoder_s\":…,\"segment_s\":…,\"gflops\":…, …}.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (repeat < 1) throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
+        if (warmup < 0) throw new IllegalArgumentException("--warmup must not be negative, got " + warmup);
+        PrintWriter out = spec.commandLine().getOut();
+        try (ClipModel clip = load()) {
+            clip.checkImageSize(size);
+            RgbImage picture = image != null ? ImageDecoder.read(image) : synthetic(size);
+            float[] pixels = dev.clipengine.image.ClipPreprocess.clipPixels(picture, size);
+            Runnable encoder = () -> clip.vision().forward(pixels, size, size, PositionalInterpolation.BICUBIC,
+                    AttentionMode.STANDARD, false, false);
+            for (int i = 0; i < warmup; i++) encoder.run();
+            long cpu0 = processCpuNanos();
+            double encoderS = median(time(encoder));
+            double encoderCpuS = (processCpuNanos() - cpu0) / 1e9 / repeat;
+
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("model", source.random != null ? "random " + source.random + " " + dtype.toUpperCase(Locale.ROOT) : clip.describe());
+            r.put("size", size);
+            r.put("threads", CpuBackend.shared().threads());
+            r.put("image_encoder_s", round(encoderS));
+            // CPU seconds (all threads) per encoder run: unlike wall time, barely moved by other processes sharing
+            // the cores, so it is the figure to compare builds with on a busy machine
+            r.put("image_encoder_cpu_s", round(encoderCpuS));
+            double gflop = imageEncoderFlops(clip.config(), size) / 1e9;
+            r.put("gflop", round(gflop));
+            r.put("gflops", round(gflop / encoderS));
+            if (!skipSegment) {
+                Vocabulary vocabulary = Vocabulary.parse("road, sky, tree, building, car, person", null);
+                SegmentOptions options = SegmentOptions.defaults().withSize(size);
+                Segmenter segmenter = new Segmenter(clip, new SegmentOptions(options.size(), options.protocol(), null,
+                        null, null, options.denoise(), options.posInterp(), List.of("a photo of a {}.")));
+                segmenter.textFeatures(vocabulary); // cached: the timed runs measure the image side only
+                Map<String, double[]> parts = new LinkedHashMap<>();
+                double[] total = timeSegment(segmenter, vocabulary, picture, parts);
+                r.put("segment_s", round(median(total)));
+                Map<String, Double> breakdown = new LinkedHashMap<>();
+                parts.forEach((k, v) -> breakdown.put(k + "_s", round(median(v))));
+                r.put("segment_breakdown", breakdown);
+            }
+            r.put("peak_rss_mb", peakRssMb());
+            r.put("max_heap_mb", Runtime.getRuntime().maxMemory() >> 20);
+            if (json) {
+                out.println(Json.write(r));
+            } else {
+                r.forEach((k, v) -> out.println(k + ": " + (v instanceof Map<?, ?> ? Json.write(v) : v)));
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private ClipModel load() throws IOException {
+        if (source.random != null) {
+            ClipConfig config = RandomWeights.architecture(source.random);
+            DType d = DType.parse(dtype);
+            if (d == null || !(d == DType.F32 || d == DType.F16 || d == DType.BF16)) {
+                throw new IllegalArgumentException("--dtype must be f32, f16 or bf16, got '" + dtype + "'");
+            }
+            return RandomWeights.load(config, d, 1);
+        }
+        if (!Files.exists(source.model)) throw new NoSuchFileException(source.model.toString());
+        return ClipModel.load(source.model, new HeadCounts(null, null));
+    }
+
+    /** Wall seconds of each of {@code repeat} runs (warm up first). */
+    private double[] time(Runnable r) {
+        double[] t = new double[repeat];
+        for (int i = 0; i < repeat; i++) {
+            long t0 = System.nanoTime();
+            r.run();
+            t[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        return t;
+    }
+
+    /** Times whole segmentations and collects the pipeline's own per-stage timings of the timed runs. */
+    private double[] timeSegment(Segmenter segmenter, Vocabulary vocabulary, RgbImage picture,
+                                 Map<String, double[]> parts) {
+        for (int i = 0; i < warmup; i++) segmenter.segment(picture, vocabulary);
+        double[] t = new double[repeat];
+        for (int i = 0; i < repeat; i++) {
+            long t0 = System.nanoTime();
+            Segmentation s = segmenter.segment(picture, vocabulary);
+            t[i] = (System.nanoTime() - t0) / 1e9;
+            for (Map.Entry<String, Double> e : s.timingsMs().entrySet()) {
+                if (e.getKey().equals("text") || e.getKey().equals("total")) continue;
+                double[] v = parts.computeIfAbsent(e.getKey(), k -> new double[repeat]);
+                v[i] = e.getValue() / 1e3;
+            }
+        }
+        return t;
+    }
+
+    /**
+     * Multiply-adds ×2 of the image tower at {@code size}: patch embedding, per block the four projections and the two
+     * attention products, and the output projection of the class token (what CLIP's encode_image computes).
+     */
+    static double imageEncoderFlops(ClipConfig c, int size) {
+        long g = size / c.patchSize(), n = 1 + g * g, d = c.visionWidth(), mlp = c.visionMlpWidth();
+        double patch = 2.0 * g * g * 3 * c.patchSize() * c.patchSize() * d;
+        double block = 2.0 * n * (d * 3 * d + d * d + 2 * d * mlp) + 4.0 * n * n * d;
+        return patch + c.visionLayers() * block + 2.0 * d * c.embedDim();
+    }
+
+    /** A smooth picture with a few distinct regions, so clustering has something to find. */
+    static RgbImage synthetic(int s) {
+        byte[] rgb = new byte[s * s * 3];
+        for (int y = 0; y < s; y++) {
+            for (int x = 0; x < s; x++) {
+                int i = (y * s + x) * 3;
+                boolean sky = y < s / 3, road = y > 2 * s / 3;
+                rgb[i] = (byte) (sky ? 120 : road ? 90 : 40 + (x * 200) / s);
+                rgb[i + 1] = (byte) (sky ? 170 : road ? 90 : 140);
+                rgb[i + 2] = (byte) (sky ? 230 : road ? 95 : (y * 255) / s);
+            }
+        }
+        return new RgbImage(s, s, rgb);
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1e4) / 1e4;
+    }
+
+    /** CPU time of this process so far (all threads), or 0 where the JVM cannot tell. */
+    static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return Math.max(0, os.getProcessCpuTime());
+        }
+        return 0;
+    }
+
+    /** Peak resident set of this process (VmHWM) in MiB, or -1 where /proc is not available. */
+    static long peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) >> 10;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
