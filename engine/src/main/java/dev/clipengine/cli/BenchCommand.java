@@ -38,7 +38,7 @@ import java.util.concurrent.Callable;
  * batch of images is segmented with one vocabulary). The JMH suite in the {@code jmh} module is the rigorous tool;
  * this is what a user runs to see what their machine does.
  */
-@Command(name = "bench", sortOptions = false,
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Times the image encoder and CLIPtrase segmentation (text features cached) and prints medians.",
                 "With --random the weights are generated in memory (random values, real shapes): speed does not depend on them."})
 final class BenchCommand implements Callable<Integer> {
