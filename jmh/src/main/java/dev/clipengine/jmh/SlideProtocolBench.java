@@ -2,15 +2,13 @@ package dev.clipengine.jmh;
 
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.model.ClipModel;
+import dev.clipengine.model.RandomWeights;
 import dev.clipengine.segment.Method;
 import dev.clipengine.segment.Profile;
 import dev.clipengine.segment.QueryVocabulary;
 import dev.clipengine.segment.SlideSegmenter;
-import dev.clipengine.weights.ClipCheckpoint;
-import dev.clipengine.weights.ClipConfig;
 import dev.clipengine.weights.DType;
 import dev.clipengine.weights.SafetensorsWriter;
-import dev.clipengine.weights.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -26,15 +24,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -56,9 +46,6 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 3, time = 1)
 public class SlideProtocolBench {
 
-    /** OpenAI's ViT-B/16 (both towers), the architecture the figure is about. */
-    static final ClipConfig VIT_B_16 = new ClipConfig(512, 224, 16, 768, 12, 12, 3072, 77, 49408, 512, 12, 8, 2048);
-
     @Param({"vanilla", "maskclip", "maskclip-reduced", "sclip", "clearclip", "naclip"})
     public String method;
 
@@ -66,7 +53,6 @@ public class SlideProtocolBench {
     @Param({"F32"})
     public String dtype;
 
-    private Arena arena;
     private ClipModel model;
     private SlideSegmenter segmenter;
     private QueryVocabulary vocabulary;
@@ -74,14 +60,7 @@ public class SlideProtocolBench {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
-        arena = Arena.ofShared();
-        Path file = Files.createTempFile("slide-bench-", ".safetensors");
-        try {
-            writeRandom(file, VIT_B_16, DType.valueOf(dtype), 7);
-            model = ClipModel.load(file);
-        } finally {
-            Files.deleteIfExists(file);     // the mapping outlives the name
-        }
+        model = RandomWeights.load(RandomWeights.VIT_B_16, DType.valueOf(dtype), 7);
         Method m = Method.parse(method);
         segmenter = new SlideSegmenter(model, Profile.named("sclip-voc21").options(m, Method.DEFAULT_SIGMA, List.of("a photo of a {}.")));
         vocabulary = QueryVocabulary.bundled("voc21");
@@ -92,7 +71,6 @@ public class SlideProtocolBench {
     @TearDown(Level.Trial)
     public void tearDown() {
         if (model != null) model.close();
-        if (arena != null) arena.close();
     }
 
     @Benchmark
@@ -115,35 +93,4 @@ public class SlideProtocolBench {
         return new RgbImage(w, h, rgb);
     }
 
-    /**
-     * A canonical file of random weights: layer norms as identity, matrices uniform with standard deviation about
-     * 1/sqrt(fan_in) so activations stay O(1), logit scale ln 100.
-     */
-    void writeRandom(Path out, ClipConfig config, DType type, long seed) throws IOException {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        List<Tensor> tensors = new ArrayList<>();
-        for (Map.Entry<String, long[]> e : config.tensorShapes().entrySet()) {
-            String name = e.getKey();
-            long[] shape = e.getValue();
-            long n = 1;
-            for (long s : shape) n *= s;
-            MemorySegment data = arena.allocate(n * 4, 64);
-            boolean norm = name.contains("ln_") && name.endsWith(".weight");
-            float constant = name.equals("logit_scale") ? (float) Math.log(100) : norm ? 1f : Float.NaN;
-            long fanIn = shape.length < 2 ? 1 : n / shape[0];
-            if (name.equals("visual.proj") || name.equals("text_projection")) fanIn = shape[0];
-            float scale = name.endsWith(".bias") ? 0.02f : shape.length < 2 ? 0.05f : (float) Math.sqrt(3.0 / fanIn);
-            for (long i = 0; i < n; i++) {
-                float v = Float.isNaN(constant) ? (float) ((2 * rnd.nextDouble() - 1) * scale) : constant;
-                data.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, v);
-            }
-            tensors.add(new Tensor(name, DType.F32, shape, data));
-        }
-        Map<String, String> metadata = new LinkedHashMap<>();
-        metadata.put("format", ClipCheckpoint.CANONICAL_FORMAT);
-        metadata.put("format_version", ClipCheckpoint.CANONICAL_VERSION);
-        metadata.put("config", config.toJson());
-        metadata.put("source", "random-" + seed);
-        SafetensorsWriter.write(out, metadata, tensors, type, 64);
-    }
 }
