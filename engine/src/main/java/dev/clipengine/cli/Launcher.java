@@ -76,8 +76,11 @@ public final class Launcher {
         }
     }
 
-    /** Copies the child's stderr byte for byte, except a first line that is the incubator warning. */
-    static void copyDroppingWarning(InputStream in, OutputStream out) {
+    /**
+     * Copies a re-launched child's stderr byte for byte, except a first line that is the incubator warning
+     * (shared with the Spark launcher, which re-launches for the same reason).
+     */
+    public static void copyDroppingWarning(InputStream in, OutputStream out) {
         try {
             byte[] first = new byte[INCUBATOR_WARNING.length() + 1];
             int n = 0, b;

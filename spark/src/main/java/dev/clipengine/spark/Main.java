@@ -1,13 +1,12 @@
 package dev.clipengine.spark;
 
+import dev.clipengine.cli.Launcher;
+
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.URL;
 import java.net.URLClassLoader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -94,7 +93,7 @@ public final class Main {
         if (System.getenv("SPARK_SCALA_VERSION") == null) pb.environment().put("SPARK_SCALA_VERSION", "2.13");
         try {
             Process p = pb.start();
-            Thread pump = Thread.ofPlatform().daemon().start(() -> copyDroppingWarning(p.getErrorStream(), System.err));
+            Thread pump = Thread.ofPlatform().daemon().start(() -> Launcher.copyDroppingWarning(p.getErrorStream(), System.err));
             int code = p.waitFor();
             pump.join();
             return code;
@@ -153,38 +152,6 @@ public final class Main {
         if (slash < 0 || eq < slash) return true;
         String module = target.substring(0, slash), pkg = target.substring(slash + 1, eq);
         return ModuleLayer.boot().findModule(module).map(m -> m.getPackages().contains(pkg)).orElse(false);
-    }
-
-    private static final String INCUBATOR_WARNING = "WARNING: Using incubator modules: jdk.incubator.vector";
-
-    /** Copies the child's stderr byte for byte, except a first line that is the Vector API's incubator warning. */
-    static void copyDroppingWarning(InputStream in, OutputStream out) {
-        try {
-            byte[] first = new byte[INCUBATOR_WARNING.length() + 1];
-            int n = 0, b;
-            while (n < first.length && (b = in.read()) != -1) {
-                first[n++] = (byte) b;
-                if (b == '\n') break;
-            }
-            if (!new String(first, 0, n, StandardCharsets.UTF_8).strip().equals(INCUBATOR_WARNING)) {
-                out.write(first, 0, n);
-                out.flush();
-            }
-            in.transferTo(new OutputStream() {
-                @Override
-                public void write(int c) throws IOException {
-                    out.write(c);
-                }
-
-                @Override
-                public void write(byte[] buf, int off, int len) throws IOException {
-                    out.write(buf, off, len);
-                    out.flush();
-                }
-            });
-        } catch (IOException ignored) {
-            // the child is gone; nothing left to copy
-        }
     }
 
     private static Path ownJar() {
