@@ -86,7 +86,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (ClipModel clip = load()) {
             clip.checkImageSize(size);
-            RgbImage picture = image != null ? ImageDecoder.read(image) : synthetic(size);
+            RgbImage picture = image != null ? ImageDecoder.read(image) : RandomWeights.syntheticScene(size);
             float[] pixels = dev.clipengine.image.ClipPreprocess.clipPixels(picture, size);
             Runnable encoder = () -> clip.vision().forward(pixels, size, size, PositionalInterpolation.BICUBIC,
                     AttentionMode.STANDARD, false, false);
@@ -103,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
             // CPU seconds (all threads) per encoder run: unlike wall time, barely moved by other processes sharing
             // the cores, so it is the figure to compare builds with on a busy machine
             r.put("image_encoder_cpu_s", round(encoderCpuS));
-            double gflop = imageEncoderFlops(clip.config(), size) / 1e9;
+            double gflop = clip.config().imageEncoderFlops(size) / 1e9;
             r.put("gflop", round(gflop));
             r.put("gflops", round(gflop / encoderS));
             if (!skipSegment) {
@@ -171,32 +171,6 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return t;
-    }
-
-    /**
-     * Multiply-adds ×2 of the image tower at {@code size}: patch embedding, per block the four projections and the two
-     * attention products, and the output projection of the class token (what CLIP's encode_image computes).
-     */
-    static double imageEncoderFlops(ClipConfig c, int size) {
-        long g = size / c.patchSize(), n = 1 + g * g, d = c.visionWidth(), mlp = c.visionMlpWidth();
-        double patch = 2.0 * g * g * 3 * c.patchSize() * c.patchSize() * d;
-        double block = 2.0 * n * (d * 3 * d + d * d + 2 * d * mlp) + 4.0 * n * n * d;
-        return patch + c.visionLayers() * block + 2.0 * d * c.embedDim();
-    }
-
-    /** A smooth picture with a few distinct regions, so clustering has something to find. */
-    static RgbImage synthetic(int s) {
-        byte[] rgb = new byte[s * s * 3];
-        for (int y = 0; y < s; y++) {
-            for (int x = 0; x < s; x++) {
-                int i = (y * s + x) * 3;
-                boolean sky = y < s / 3, road = y > 2 * s / 3;
-                rgb[i] = (byte) (sky ? 120 : road ? 90 : 40 + (x * 200) / s);
-                rgb[i + 1] = (byte) (sky ? 170 : road ? 90 : 140);
-                rgb[i + 2] = (byte) (sky ? 230 : road ? 95 : (y * 255) / s);
-            }
-        }
-        return new RgbImage(s, s, rgb);
     }
 
     private static double median(double[] v) {

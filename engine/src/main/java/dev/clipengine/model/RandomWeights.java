@@ -1,5 +1,6 @@
 package dev.clipengine.model;
 
+import dev.clipengine.image.RgbImage;
 import dev.clipengine.weights.ClipCheckpoint;
 import dev.clipengine.weights.ClipConfig;
 import dev.clipengine.weights.DType;
@@ -136,5 +137,20 @@ public final class RandomWeights {
         buf.flip();
         while (buf.hasRemaining()) ch.write(buf);
         buf.clear();
+    }
+
+    /** A smooth picture with a few distinct regions (sky, a middle band, road), so clustering has something to find. */
+    public static RgbImage syntheticScene(int s) {
+        byte[] rgb = new byte[s * s * 3];
+        for (int y = 0; y < s; y++) {
+            for (int x = 0; x < s; x++) {
+                int i = (y * s + x) * 3;
+                boolean sky = y < s / 3, road = y > 2 * s / 3;
+                rgb[i] = (byte) (sky ? 120 : road ? 90 : 40 + (x * 200) / s);
+                rgb[i + 1] = (byte) (sky ? 170 : road ? 90 : 140);
+                rgb[i + 2] = (byte) (sky ? 230 : road ? 95 : (y * 255) / s);
+            }
+        }
+        return new RgbImage(s, s, rgb);
     }
 }

@@ -33,9 +33,9 @@ class BenchCommandTest {
             assertTrue(r.containsKey(key), key + " in " + out);
         }
         assertTrue(((Number) r.get("image_encoder_s")).doubleValue() > 0);
-        double flops = BenchCommand.imageEncoderFlops(RandomWeights.VIT_B_16, 224);
+        double flops = RandomWeights.VIT_B_16.imageEncoderFlops(224);
         assertEquals(35.1e9, flops, 0.1e9, "ViT-B/16 at 224 is the issue's 35.1 GFLOP");
-        assertEquals(82.8e9, BenchCommand.imageEncoderFlops(RandomWeights.VIT_B_16, 336), 0.1e9);
+        assertEquals(82.8e9, RandomWeights.VIT_B_16.imageEncoderFlops(336), 0.1e9);
     }
 
     @Test

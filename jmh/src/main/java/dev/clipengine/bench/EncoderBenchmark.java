@@ -5,7 +5,6 @@ import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
 import dev.clipengine.model.RandomWeights;
 import dev.clipengine.model.VisionOutput;
-import dev.clipengine.weights.ClipConfig;
 import dev.clipengine.weights.DType;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -48,7 +47,7 @@ public class EncoderBenchmark {
     public void setUp() {
         clip = Models.vitB16(dtype);
         pixels = Models.pixels(size);
-        flop = imageEncoderFlops(RandomWeights.VIT_B_16, size);
+        flop = RandomWeights.VIT_B_16.imageEncoderFlops(size);
     }
 
     @Benchmark
@@ -57,13 +56,5 @@ public class EncoderBenchmark {
                 AttentionMode.STANDARD, false, false);
         flops.add(flop);
         return out;
-    }
-
-    /** Same count as the bench command: patch embedding, 4 projections and 2 attention products per block. */
-    static double imageEncoderFlops(ClipConfig c, int size) {
-        long g = size / c.patchSize(), n = 1 + g * g, d = c.visionWidth(), mlp = c.visionMlpWidth();
-        double patch = 2.0 * g * g * 3 * c.patchSize() * c.patchSize() * d;
-        double block = 2.0 * n * (d * 3 * d + d * d + 2 * d * mlp) + 4.0 * n * n * d;
-        return patch + c.visionLayers() * block + 2.0 * d * c.embedDim();
     }
 }

@@ -3,6 +3,7 @@ package dev.clipengine.bench;
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.model.AttentionMode;
 import dev.clipengine.model.ClipModel;
+import dev.clipengine.model.RandomWeights;
 import dev.clipengine.model.VisionOutput;
 import dev.clipengine.model.ZeroShot;
 import dev.clipengine.segment.SegmentOptions;
@@ -67,7 +68,7 @@ public class SegmentBenchmark {
         segmenter = new Segmenter(clip, new SegmentOptions(size, d.protocol(), null, null, null, d.denoise(),
                 d.posInterp(), List.of("a photo of a {}.")));
         float[][] text = segmenter.textFeatures(vocabulary);   // cached from here on
-        picture = synthetic(size);
+        picture = RandomWeights.syntheticScene(size);
         pixels = Models.pixels(size);
         VisionOutput out = network();
         grid = out.gridH();
@@ -108,20 +109,5 @@ public class SegmentBenchmark {
     public ClusterVoting.Result postprocess() {
         return ClusterVoting.run(logits, vocabulary.classes().size(), grid, grid, null, vocabulary.classes().size(),
                 false, denoised, labels, size, size);
-    }
-
-    /** Three flat regions with gradients, the same picture the bench command uses. */
-    static RgbImage synthetic(int s) {
-        byte[] rgb = new byte[s * s * 3];
-        for (int y = 0; y < s; y++) {
-            for (int x = 0; x < s; x++) {
-                int i = (y * s + x) * 3;
-                boolean sky = y < s / 3, road = y > 2 * s / 3;
-                rgb[i] = (byte) (sky ? 120 : road ? 90 : 40 + (x * 200) / s);
-                rgb[i + 1] = (byte) (sky ? 170 : road ? 90 : 140);
-                rgb[i + 2] = (byte) (sky ? 230 : road ? 95 : (y * 255) / s);
-            }
-        }
-        return new RgbImage(s, s, rgb);
     }
 }

@@ -67,7 +67,7 @@ public class OnnxRuntimeBenchmark {
         options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         session = env.createSession(model.toString(), options);
         input = OnnxTensor.createTensor(env, FloatBuffer.wrap(Models.pixels(size)), new long[] {1, 3, size, size});
-        flop = EncoderBenchmark.imageEncoderFlops(RandomWeights.VIT_B_16, size);
+        flop = RandomWeights.VIT_B_16.imageEncoderFlops(size);
     }
 
     @TearDown(Level.Trial)

@@ -162,4 +162,16 @@ public record ClipConfig(int embedDim, int imageSize, int patchSize, int visionW
                 + textLayers + " layers (" + textHeads + " heads, mlp " + textMlpWidth + ", context " + contextLength
                 + ", vocab " + vocabSize + "), embed " + embedDim;
     }
+
+    /**
+     * Floating-point operations (multiply and add counted separately) of one image-tower forward at
+     * {@code size}×{@code size}: patch embedding, every block's projections, MLP and attention products, and the
+     * class token's projection. 35.1 GFLOP for ViT-B/16 at 224, 82.8 at 336.
+     */
+    public double imageEncoderFlops(int size) {
+        long g = size / patchSize, n = 1 + g * g, d = visionWidth, mlp = visionMlpWidth;
+        double patch = 2.0 * g * g * 3 * patchSize * patchSize * d;
+        double block = 2.0 * n * (d * 3 * d + d * d + 2 * d * mlp) + 4.0 * n * n * d;
+        return patch + visionLayers * block + 2.0 * d * embedDim;
+    }
 }
