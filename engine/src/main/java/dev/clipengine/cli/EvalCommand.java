@@ -17,7 +17,7 @@ import dev.clipengine.segmentation.ConfusionMatrix;
 import dev.clipengine.segmentation.LabelMapWriter;
 import dev.clipengine.segmentation.LabelMaps;
 import dev.clipengine.segmentation.SegDataset;
-import dev.clipengine.weights.HeadCounts;
+import dev.clipengine.weights.HeadOptions;
 import dev.clipengine.weights.Json;
 import dev.clipengine.weights.WeightsMain;
 import picocli.CommandLine.Command;
@@ -92,11 +92,9 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--model", paramLabel = "FILE", description = "Weights (any format segment takes); not needed with --predictions.")
     Path model;
 
-    @Option(names = "--vision-heads", paramLabel = "N", description = "Image-tower heads, for checkpoints that do not record it.")
-    Integer visionHeads;
 
-    @Option(names = "--text-heads", paramLabel = "N", description = "Text-tower heads, for checkpoints that do not record it.")
-    Integer textHeads;
+    @Mixin
+    HeadOptions headOptions;
 
     @Mixin
     SlideProtocolOptions slide;
@@ -169,7 +167,7 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         } else {
             SlideOptions options = options();
             header.putAll(describe(options));
-            try (ClipModel clip = ClipModel.load(existing(model), new HeadCounts(visionHeads, textHeads))) {
+            try (ClipModel clip = ClipModel.load(existing(model), headOptions.counts())) {
                 header.put("model", clip.describe());
                 SlideSegmenter segmenter = new SlideSegmenter(clip, options);
                 segmenter.textFeatures(vocabulary);
@@ -228,7 +226,7 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         header.put("background_words", v.background().size());
         header.put("templates", t.size());
         int classes = v.classes().size();
-        try (ClipModel clip = ClipModel.load(existing(model), new HeadCounts(visionHeads, textHeads))) {
+        try (ClipModel clip = ClipModel.load(existing(model), headOptions.counts())) {
             header.put("model", clip.describe());
             Segmenter segmenter = new Segmenter(clip, o);
             segmenter.textFeatures(v);

@@ -2,8 +2,9 @@ package dev.clipengine.cli;
 
 import dev.clipengine.device.BackendSelector;
 import dev.clipengine.model.ClipModel;
-import dev.clipengine.weights.HeadCounts;
+import dev.clipengine.weights.HeadOptions;
 import dev.clipengine.weights.pull.ModelResolver;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -25,25 +26,26 @@ final class ModelOptions {
                     + "taken from the cache and pulled there when missing (see 'pull').")
     Path model;
 
-    @Option(names = "--vision-heads", paramLabel = "N",
-            description = "Attention heads of the image tower, for checkpoints that do not record it (default: from the file, else width/64).")
-    Integer visionHeads;
-
-    @Option(names = "--text-heads", paramLabel = "N",
-            description = "Attention heads of the text tower, for checkpoints that do not record it (default: from the file, else width/64).")
-    Integer textHeads;
+    @Mixin
+    HeadOptions headOptions;
 
     @Option(names = "--device", paramLabel = "auto|cpu|cuda[:N]",
             description = "Where the network runs (default: auto, silent). The CUDA backend is not enabled yet: every choice runs on the CPU, cuda is refused; an explicit value prints one line saying what was found.")
     String device;
 
     ClipModel load() throws IOException {
-        BackendSelector.Selection selection = BackendSelector.select(device);
         PrintWriter err = mixee != null ? mixee.commandLine().getErr() : new PrintWriter(System.err, true);
+        return ClipModel.load(resolve(err), headOptions.counts());
+    }
+
+    /**
+     * The weights {@code --model} names: a file or folder, or a model name taken from the cache (pulled there when
+     * missing); {@code --device} is checked on the way and, when given, says in one line on {@code err} what it found.
+     */
+    Path resolve(PrintWriter err) throws IOException {
+        BackendSelector.Selection selection = BackendSelector.select(device);
         if (selection.logLine() != null) err.println(selection.logLine());
-        HeadCounts heads = new HeadCounts(visionHeads, textHeads);
-        Path weights = ModelResolver.resolve(model.toString(), heads, err)
+        return ModelResolver.resolve(model.toString(), headOptions.counts(), err)
                 .orElseThrow(() -> new NoSuchFileException(model.toString()));
-        return ClipModel.load(weights, heads);
     }
 }

@@ -5,13 +5,9 @@ import dev.clipengine.segment.Vocabulary;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
-import dev.clipengine.device.BackendSelector;
-import dev.clipengine.weights.HeadCounts;
-import dev.clipengine.weights.pull.ModelResolver;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -71,10 +67,7 @@ public final class SegmentArguments {
      * cache (pulled there when missing); {@code --device} checked the same way (its line, if any, on {@code err}).
      */
     public Path modelPath(PrintWriter err) throws IOException {
-        BackendSelector.Selection selection = BackendSelector.select(command.model.device);
-        if (selection.logLine() != null) err.println(selection.logLine());
-        HeadCounts heads = new HeadCounts(visionHeads(), textHeads());
-        return ModelResolver.resolve(model().toString(), heads, err).orElseThrow(() -> new NoSuchFileException(model().toString()));
+        return command.model.resolve(err);
     }
 
     /**
@@ -95,11 +88,11 @@ public final class SegmentArguments {
 
     /** {@code --vision-heads}, null when not given. */
     public Integer visionHeads() {
-        return command.model.visionHeads;
+        return command.model.headOptions.counts().vision();
     }
 
     /** {@code --text-heads}, null when not given. */
     public Integer textHeads() {
-        return command.model.textHeads;
+        return command.model.headOptions.counts().text();
     }
 }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -53,6 +54,9 @@ public class ConvertCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    HeadOptions headOptions;
+
     @Parameters(index = "0", paramLabel = "INPUT", description = "Checkpoint to read: file, index or folder.")
     Path input;
 
@@ -65,18 +69,14 @@ public class ConvertCommand implements Callable<Integer> {
                     + "even). Default: ${DEFAULT-VALUE}.")
     DType dtype;
 
-    @Option(names = "--vision-heads", paramLabel = "N", description = "Attention heads of the image tower.")
-    Integer visionHeads;
 
-    @Option(names = "--text-heads", paramLabel = "N", description = "Attention heads of the text tower.")
-    Integer textHeads;
 
     public ConvertCommand() {
     }
 
     @Override
     public Integer call() throws Exception {
-        HeadCounts heads = WeightsMain.heads(spec, visionHeads, textHeads);
+        HeadCounts heads = headOptions.counts();
         var err = spec.commandLine().getErr();
         try (ClipCheckpoint ck = ClipCheckpoint.open(input, heads, line -> { err.println(line); err.flush(); })) {
             String sha = Sha256.of(ck.files());

@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -49,6 +50,9 @@ public class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    HeadOptions headOptions;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "Weights file, sharded index or checkpoint folder.")
     Path file;
 
@@ -58,18 +62,14 @@ public class InfoCommand implements Callable<Integer> {
     @Option(names = "--tensors", description = "List every tensor (name, dtype, shape) in the text output too.")
     boolean listTensors;
 
-    @Option(names = "--vision-heads", paramLabel = "N", description = "Attention heads of the image tower.")
-    Integer visionHeads;
 
-    @Option(names = "--text-heads", paramLabel = "N", description = "Attention heads of the text tower.")
-    Integer textHeads;
 
     public InfoCommand() {
     }
 
     @Override
     public Integer call() throws Exception {
-        HeadCounts heads = WeightsMain.heads(spec, visionHeads, textHeads);
+        HeadCounts heads = headOptions.counts();
         PrintWriter err = spec.commandLine().getErr();
         Map<String, Object> report;
         try (ClipCheckpoint ck = ClipCheckpoint.open(file, heads, line -> { err.println(line); err.flush(); })) {

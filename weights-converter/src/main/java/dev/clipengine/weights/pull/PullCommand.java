@@ -2,6 +2,7 @@ package dev.clipengine.weights.pull;
 
 import dev.clipengine.weights.DType;
 import dev.clipengine.weights.HeadCounts;
+import dev.clipengine.weights.HeadOptions;
 import dev.clipengine.weights.WeightsMain;
 import dev.clipengine.weights.pull.KnownModels.KnownModel;
 import dev.clipengine.weights.pull.KnownModels.RemoteFile;
@@ -13,6 +14,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -55,6 +57,9 @@ public class PullCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    HeadOptions headOptions;
+
     @Parameters(index = "0", paramLabel = "NAME", arity = "0..1", description = "Model name (see above), or a name of your choice with --url.")
     String name;
 
@@ -77,11 +82,7 @@ public class PullCommand implements Callable<Integer> {
             description = "Storage type of the canonical file: f32, f16 or bf16. Default: ${DEFAULT-VALUE}.")
     DType dtype;
 
-    @Option(names = "--vision-heads", paramLabel = "N", description = "Attention heads of the image tower (when the checkpoint does not say).")
-    Integer visionHeads;
 
-    @Option(names = "--text-heads", paramLabel = "N", description = "Attention heads of the text tower (when the checkpoint does not say).")
-    Integer textHeads;
 
     @Option(names = "--force", description = "Convert again even when the canonical file is cached.")
     boolean force;
@@ -100,7 +101,7 @@ public class PullCommand implements Callable<Integer> {
             return 0;
         }
         if (name == null || name.isBlank()) throw new CommandLine.ParameterException(spec.commandLine(), "missing NAME");
-        HeadCounts heads = WeightsMain.heads(spec, visionHeads, textHeads);
+        HeadCounts heads = headOptions.counts();
         KnownModel model;
         if (url != null) {
             if (sha256 != null && !sha256.toLowerCase(Locale.ROOT).matches("[0-9a-f]{64}")) {
