@@ -34,7 +34,7 @@ final class RowOps {
                 s0 = s0.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0));
                 s1 = s1.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
             }
-            double sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+            double sum = Exp.sumLanes(s0.add(s1));
             for (; c < cols; c++) {
                 sum += x[xi + c];
             }
@@ -48,7 +48,7 @@ final class RowOps {
                 q0 = d0.fma(d0, q0);
                 q1 = d1.fma(d1, q1);
             }
-            double sq = q0.add(q1).reduceLanes(VectorOperators.ADD);
+            double sq = Exp.sumLanes(q0.add(q1));
             for (; c < cols; c++) {
                 double d = x[xi + c] - mean;
                 sq += d * d;
@@ -97,19 +97,18 @@ final class RowOps {
         FloatVector vm = FloatVector.broadcast(S, max);
         FloatVector vsum = FloatVector.zero(S);
         for (c = 0; c < bound; c += L) {
-            FloatVector e = FloatVector.fromArray(S, x, base + c).sub(vm).lanewise(VectorOperators.EXP);
+            FloatVector e = Exp.exp(FloatVector.fromArray(S, x, base + c).sub(vm));
             e.intoArray(x, base + c);
             vsum = vsum.add(e);
         }
-        // The tail in scalar code: a masked vector EXP is not intrinsified and falls back to a per-lane Java loop
-        // that costs more than the whole vectorized row (attention rows of 197 or 442 always have a tail).
+        // The tail in scalar code, with the same exp bit for bit (Exp is built from exact operations only).
         float tailSum = 0f;
         for (; c < len; c++) {
-            float e = (float) Math.exp(x[base + c] - max);
+            float e = Exp.exp(x[base + c] - max);
             x[base + c] = e;
             tailSum += e;
         }
-        float inv = 1f / (vsum.reduceLanes(VectorOperators.ADD) + tailSum);
+        float inv = 1f / (Exp.sumLanes(vsum) + tailSum);
         for (c = 0; c < bound; c += L) {
             FloatVector.fromArray(S, x, base + c).mul(inv).intoArray(x, base + c);
         }
@@ -124,11 +123,11 @@ final class RowOps {
         int i = 0;
         for (; i < bound; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, off + i);
-            v.div(v.mul(-QUICK_GELU_ALPHA).lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
+            v.div(Exp.exp(v.mul(-QUICK_GELU_ALPHA)).add(1f)).intoArray(x, off + i);
         }
         for (; i < len; i++) {
             float v = x[off + i];
-            x[off + i] = v / (1f + (float) Math.exp(-QUICK_GELU_ALPHA * v));
+            x[off + i] = v / (1f + Exp.exp(-QUICK_GELU_ALPHA * v));
         }
     }
 
