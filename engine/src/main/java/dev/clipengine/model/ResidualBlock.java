@@ -87,22 +87,22 @@ final class ResidualBlock {
         float[] probs = wantProbs ? new float[heads * n * n] : null;
         if (single) {
             cpu.parallelFor(heads, (from, to) -> {
-                float[][] scratch = ws.takeScratch(mode, false);
+                float[][] scratch = ws.takeScratch(mode, wantProbs, false);
                 for (int head = from; head < to; head++) {
-                    attendHead(cpu, qkv, n, head, causal, mode, attentionBias, context, scratch[0], scratch[1], probs);
+                    attendHead(cpu, qkv, n, head, causal, mode, attentionBias, context, scratch[0], probs);
                 }
                 ws.giveBack(scratch);
             });
         } else {
             // Sequences are contiguous row ranges: copy one in, attend with every head, copy its context out.
             cpu.parallelFor(sequenceStarts.length - 1, (from, to) -> {
-                float[][] scratch = ws.takeScratch(mode, true);
-                float[] seqQkv = scratch[2], seqContext = scratch[3];
+                float[][] scratch = ws.takeScratch(mode, false, true);
+                float[] seqQkv = scratch[1], seqContext = scratch[2];
                 for (int s = from; s < to; s++) {
                     int r0 = sequenceStarts[s], len = sequenceStarts[s + 1] - r0;
                     System.arraycopy(qkv, r0 * 3 * d, seqQkv, 0, len * 3 * d);
                     for (int head = 0; head < heads; head++) {
-                        attendHead(cpu, seqQkv, len, head, causal, mode, null, seqContext, scratch[0], scratch[1], null);
+                        attendHead(cpu, seqQkv, len, head, causal, mode, null, seqContext, scratch[0], null);
                     }
                     System.arraycopy(seqContext, 0, context, r0 * d, len * d);
                 }
@@ -154,38 +154,39 @@ final class ResidualBlock {
     }
 
     private void attendHead(CpuBackend cpu, float[] qkv, int n, int head, boolean causal, AttentionMode mode, float[] bias,
-                            float[] context, float[] scores, float[] scratch2, float[] probs) {
-        int d = width, ld = 3 * d;
+                            float[] context, float[] scores, float[] probs) {
+        int d = width, ld = 3 * d, out = head * headDim;
         int q = head * headDim, k = d + head * headDim, v = 2 * d + head * headDim;
         // PyTorch scales q by head_dim^-0.5 before the product; scaling the product is the same up to rounding.
         float scale = (float) (1.0 / Math.sqrt(headDim));
         switch (mode) {
             case STANDARD -> {
+                if (probs == null) {
+                    // The common case: fused, the n×n probabilities are never stored.
+                    cpu.attentionHead(n, headDim, scale, causal, qkv, q, ld, qkv, k, ld, qkv, v, ld, context, out, d, false);
+                    return;
+                }
                 cpu.gemmNT(n, n, headDim, scale, qkv, q, ld, qkv, k, ld, scores, 0, n);
                 cpu.softmaxRows(scores, 0, n, n, n, causal, 0);
-                if (probs != null) System.arraycopy(scores, 0, probs, head * n * n, n * n);
+                System.arraycopy(scores, 0, probs, head * n * n, n * n);
             }
             case CLIPTRASE -> {
-                // spec §2.2: softmax(s·qqᵀ) + softmax(s·kkᵀ) + softmax(s·vvᵀ), rows sum to 3 (reference quirk B6)
-                java.util.Arrays.fill(scores, 0f);
-                for (int branch : new int[] {q, k, v}) {
-                    cpu.gemmNT(n, n, headDim, scale, qkv, branch, ld, qkv, branch, ld, scratch2, 0, n);
-                    cpu.softmaxRows(scratch2, 0, n, n, n, causal, 0);
-                    cpu.add(scores, 0, scratch2, 0, n * n);
-                }
+                // spec §2.2: (softmax(s·qqᵀ) + softmax(s·kkᵀ) + softmax(s·vvᵀ))·V, rows of the sum add up to 3 (reference
+                // quirk B6); computed as the sum of three fused heads over the same V
+                cpu.attentionHead(n, headDim, scale, causal, qkv, q, ld, qkv, q, ld, qkv, v, ld, context, out, d, false);
+                cpu.attentionHead(n, headDim, scale, causal, qkv, k, ld, qkv, k, ld, qkv, v, ld, context, out, d, true);
+                cpu.attentionHead(n, headDim, scale, causal, qkv, v, ld, qkv, v, ld, qkv, v, ld, context, out, d, true);
+                return;
             }
             case SCLIP -> {
-                // spec training-free §2.3: softmax(s·qqᵀ) + softmax(s·kkᵀ), rows sum to 2 (not averaged)
-                java.util.Arrays.fill(scores, 0f);
-                for (int branch : new int[] {q, k}) {
-                    cpu.gemmNT(n, n, headDim, scale, qkv, branch, ld, qkv, branch, ld, scratch2, 0, n);
-                    cpu.softmaxRows(scratch2, 0, n, n, n, causal, 0);
-                    cpu.add(scores, 0, scratch2, 0, n * n);
-                }
+                // spec training-free §2.3: (softmax(s·qqᵀ) + softmax(s·kkᵀ))·V, rows of the sum add up to 2 (not averaged)
+                cpu.attentionHead(n, headDim, scale, causal, qkv, q, ld, qkv, q, ld, qkv, v, ld, context, out, d, false);
+                cpu.attentionHead(n, headDim, scale, causal, qkv, k, ld, qkv, k, ld, qkv, v, ld, context, out, d, true);
+                return;
             }
             case QUERY_QUERY -> {
-                cpu.gemmNT(n, n, headDim, scale, qkv, q, ld, qkv, q, ld, scores, 0, n);
-                cpu.softmaxRows(scores, 0, n, n, n, causal, 0);
+                cpu.attentionHead(n, headDim, scale, causal, qkv, q, ld, qkv, q, ld, qkv, v, ld, context, out, d, false);
+                return;
             }
             case NACLIP -> {
                 // spec training-free §2.5: the Gaussian is added to the scaled k·k logits before the softmax
@@ -195,11 +196,11 @@ final class ResidualBlock {
             }
             case IDENTITY -> {
                 // A = I: each token keeps its own v (MaskCLIP); a copy is exactly what the product with I gives
-                for (int i = 0; i < n; i++) System.arraycopy(qkv, i * ld + v, context, i * d + head * headDim, headDim);
+                for (int i = 0; i < n; i++) System.arraycopy(qkv, i * ld + v, context, i * d + out, headDim);
                 return;
             }
         }
-        cpu.gemmNN(n, headDim, n, scores, 0, n, qkv, v, ld, context, head * headDim, d);
+        cpu.gemmNN(n, headDim, n, scores, 0, n, qkv, v, ld, context, out, d);
     }
 
     /**
@@ -250,16 +251,17 @@ final class ResidualBlock {
         }
 
         /**
-         * {scores, second scores (for the modes that need two), one sequence's qkv and context (for stacked
-         * sequences)}; the optional parts are made the first time they are needed.
+         * {scores (an n×n matrix, for the modes that are not fused), one sequence's qkv and context (for stacked
+         * sequences)}; each part is made the first time it is needed. Attention whose probabilities are not tapped is
+         * fused ({@link CpuBackend#attentionHead}) and needs no score matrix, except NACLIP's, which adds a bias.
          */
-        float[][] takeScratch(AttentionMode mode, boolean sequenceBuffers) {
+        float[][] takeScratch(AttentionMode mode, boolean wantProbs, boolean sequenceBuffers) {
             float[][] s = scratch.pollFirst();
-            if (s == null) s = new float[][] {new float[maxSequence * maxSequence], null, null, null};
-            if (mode != AttentionMode.STANDARD && s[1] == null) s[1] = new float[maxSequence * maxSequence];
-            if (sequenceBuffers && s[2] == null) {
-                s[2] = new float[maxSequence * 3 * width];
-                s[3] = new float[maxSequence * width];
+            if (s == null) s = new float[3][];
+            if ((wantProbs || mode == AttentionMode.NACLIP) && s[0] == null) s[0] = new float[maxSequence * maxSequence];
+            if (sequenceBuffers && s[1] == null) {
+                s[1] = new float[maxSequence * 3 * width];
+                s[2] = new float[maxSequence * width];
             }
             return s;
         }

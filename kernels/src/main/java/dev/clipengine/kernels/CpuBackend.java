@@ -131,6 +131,23 @@ public final class CpuBackend implements AutoCloseable {
     }
 
     /**
+     * One attention head, {@code out[i] = softmax_j(scale · q_i·k_j) · v_j} over {@code n} rows of width {@code dh}
+     * (row i sees only {@code j <= i} when causal), fused so the {@code n×n} probabilities are never stored (see
+     * {@link Attention}). Runs on the calling thread; callers spread heads over {@link #parallelFor}. {@code out} must
+     * not overlap q, k or v. With {@code accumulate} the head's output is added to {@code out} (attention that sums
+     * several softmaxes, such as CLIPtrase's, is a sum of heads over the same V).
+     */
+    public void attentionHead(int n, int dh, float scale, boolean causal, float[] q, int qOff, int ldq, float[] k,
+                              int kOff, int ldk, float[] v, int vOff, int ldv, float[] out, int outOff, int ldo,
+                              boolean accumulate) {
+        Gemm.checkHeap("q", q, qOff, ldq, n, dh);
+        Gemm.checkHeap("k", k, kOff, ldk, n, dh);
+        Gemm.checkHeap("v", v, vOff, ldv, n, dh);
+        Gemm.checkHeap("out", out, outOff, ldo, n, dh);
+        Attention.head(n, dh, scale, causal, q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, outOff, ldo, accumulate);
+    }
+
+    /**
      * Row-wise LayerNorm (biased variance, as PyTorch) with affine gamma/beta. Mean and variance accumulate in double.
      * x and y may alias (same array and offsets).
      */

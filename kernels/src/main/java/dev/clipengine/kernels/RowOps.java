@@ -83,7 +83,8 @@ final class RowOps {
         }
     }
 
-    private static void softmaxSpan(float[] x, int base, int len) {
+    /** Softmax of {@code x[base, base+len)} in place (max-subtracted, deterministic exp and sum). */
+    static void softmaxSpan(float[] x, int base, int len) {
         int bound = S.loopBound(len);
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int c = 0;
