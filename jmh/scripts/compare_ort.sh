@@ -29,6 +29,12 @@ run() { # label jar regex size [extra params]
         'NR > 1 && $1 !~ /gflops/ { gsub(/"/, "", $5); printf "%s,%s,%s,%.1f\n", r, s, l, 1000 / $5 }' "$out/r.csv"
 }
 
+peak() { # GFLOP/s of the FMA loop on every core, for reading the figures against
+    "$java" -jar "$jar" 'FmaPeakBenchmark.allCores' -f 1 -wi 1 -i 2 -w 1 -r 2 -rf csv -rff "$out/p.csv" >/dev/null 2>&1 \
+        && awk -F, '$1 ~ /gflops/ { gsub(/"/, "", $5); printf "FMA peak, all cores: %.0f GFLOP/s\n", $5 }' "$out/p.csv"
+}
+
+peak
 echo "round,size,engine,ms"
 for round in $(seq 1 "$rounds"); do
     for size in $sizes; do
@@ -37,6 +43,7 @@ for round in $(seq 1 "$rounds"); do
         run onnxruntime "$jar" 'OnnxRuntimeBenchmark.imageEncoder$' "$size" -p onnxDir="$onnx_dir"
     done
 done | tee "$out/all.csv"
+peak
 
 echo
 echo "per round, ONNX Runtime time / engine time (above 1: this engine is faster)"

@@ -90,10 +90,29 @@ final class BenchCommand implements Callable<Integer> {
             float[] pixels = dev.clipengine.image.ClipPreprocess.clipPixels(picture, size);
             Runnable encoder = () -> clip.vision().forward(pixels, size, size, PositionalInterpolation.BICUBIC,
                     AttentionMode.STANDARD, false, false);
-            for (int i = 0; i < warmup; i++) encoder.run();
-            long cpu0 = processCpuNanos();
-            double encoderS = median(time(encoder));
-            double encoderCpuS = (processCpuNanos() - cpu0) / 1e9 / repeat;
+            Vocabulary vocabulary = Vocabulary.parse("road, sky, tree, building, car, person", null);
+            SegmentOptions options = SegmentOptions.defaults().withSize(size);
+            Segmenter segmenter = new Segmenter(clip, new SegmentOptions(options.size(), options.protocol(), null,
+                    null, null, options.denoise(), options.posInterp(), List.of("a photo of a {}.")));
+            if (!skipSegment) segmenter.textFeatures(vocabulary); // cached: the timed runs measure the image side only
+
+            for (int i = 0; i < warmup; i++) {
+                encoder.run();
+                if (!skipSegment) segmenter.segment(picture, vocabulary);
+            }
+            // Encoder and segment runs alternate, so that both see the same machine: on a shared VM the speed of the
+            // cores drifts by 10-30 % over a minute, which would otherwise read as a difference between the two.
+            double[] encoderTimes = new double[repeat], segmentTimes = new double[repeat];
+            Map<String, double[]> parts = new LinkedHashMap<>();
+            long encoderCpu = 0;
+            for (int i = 0; i < repeat; i++) {
+                long cpu0 = processCpuNanos(), t0 = System.nanoTime();
+                encoder.run();
+                encoderTimes[i] = (System.nanoTime() - t0) / 1e9;
+                encoderCpu += processCpuNanos() - cpu0;
+                if (!skipSegment) segmentTimes[i] = timeSegment(segmenter, vocabulary, picture, parts, i);
+            }
+            double encoderS = median(encoderTimes);
 
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("model", source.random != null ? "random " + source.random + " " + dtype.toUpperCase(Locale.ROOT) : clip.describe());
@@ -102,19 +121,12 @@ final class BenchCommand implements Callable<Integer> {
             r.put("image_encoder_s", round(encoderS));
             // CPU seconds (all threads) per encoder run: unlike wall time, barely moved by other processes sharing
             // the cores, so it is the figure to compare builds with on a busy machine
-            r.put("image_encoder_cpu_s", round(encoderCpuS));
+            r.put("image_encoder_cpu_s", round(encoderCpu / 1e9 / repeat));
             double gflop = clip.config().imageEncoderFlops(size) / 1e9;
             r.put("gflop", round(gflop));
             r.put("gflops", round(gflop / encoderS));
             if (!skipSegment) {
-                Vocabulary vocabulary = Vocabulary.parse("road, sky, tree, building, car, person", null);
-                SegmentOptions options = SegmentOptions.defaults().withSize(size);
-                Segmenter segmenter = new Segmenter(clip, new SegmentOptions(options.size(), options.protocol(), null,
-                        null, null, options.denoise(), options.posInterp(), List.of("a photo of a {}.")));
-                segmenter.textFeatures(vocabulary); // cached: the timed runs measure the image side only
-                Map<String, double[]> parts = new LinkedHashMap<>();
-                double[] total = timeSegment(segmenter, vocabulary, picture, parts);
-                r.put("segment_s", round(median(total)));
+                r.put("segment_s", round(median(segmentTimes)));
                 Map<String, Double> breakdown = new LinkedHashMap<>();
                 parts.forEach((k, v) -> breakdown.put(k + "_s", round(median(v))));
                 r.put("segment_breakdown", breakdown);
@@ -144,33 +156,17 @@ final class BenchCommand implements Callable<Integer> {
         return ClipModel.load(source.model, new HeadCounts(null, null));
     }
 
-    /** Wall seconds of each of {@code repeat} runs (warm up first). */
-    private double[] time(Runnable r) {
-        double[] t = new double[repeat];
-        for (int i = 0; i < repeat; i++) {
-            long t0 = System.nanoTime();
-            r.run();
-            t[i] = (System.nanoTime() - t0) / 1e9;
+    /** Wall seconds of one whole segmentation; the pipeline's own per-stage timings go to {@code parts[...][run]}. */
+    private double timeSegment(Segmenter segmenter, Vocabulary vocabulary, RgbImage picture, Map<String, double[]> parts,
+                               int run) {
+        long t0 = System.nanoTime();
+        Segmentation s = segmenter.segment(picture, vocabulary);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        for (Map.Entry<String, Double> e : s.timingsMs().entrySet()) {
+            if (e.getKey().equals("text") || e.getKey().equals("total")) continue;
+            parts.computeIfAbsent(e.getKey(), k -> new double[repeat])[run] = e.getValue() / 1e3;
         }
-        return t;
-    }
-
-    /** Times whole segmentations and collects the pipeline's own per-stage timings of the timed runs. */
-    private double[] timeSegment(Segmenter segmenter, Vocabulary vocabulary, RgbImage picture,
-                                 Map<String, double[]> parts) {
-        for (int i = 0; i < warmup; i++) segmenter.segment(picture, vocabulary);
-        double[] t = new double[repeat];
-        for (int i = 0; i < repeat; i++) {
-            long t0 = System.nanoTime();
-            Segmentation s = segmenter.segment(picture, vocabulary);
-            t[i] = (System.nanoTime() - t0) / 1e9;
-            for (Map.Entry<String, Double> e : s.timingsMs().entrySet()) {
-                if (e.getKey().equals("text") || e.getKey().equals("total")) continue;
-                double[] v = parts.computeIfAbsent(e.getKey(), k -> new double[repeat]);
-                v[i] = e.getValue() / 1e3;
-            }
-        }
-        return t;
+        return seconds;
     }
 
     private static double median(double[] v) {
