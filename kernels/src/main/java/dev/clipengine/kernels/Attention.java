@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * which the GEMM's 48-column panels cover with one full and one third-full panel. Here, for each group of
  * {@link #MR} query rows, the scores against every key go into an {@code MR×n} strip that stays in L1, are
  * softmaxed there and multiplied with V by a kernel exactly 64 columns wide (four vectors); K is packed once per
- * head into the GEMM's panel layout and V is read in place. Only the rows of one group are ever alive.
+ * head into the GEMM's panel layout (the scores are the GEMM's own kernel) and V is copied contiguous. Only the rows
+ * of one group are ever alive.
  *
  * <p>Every output row depends on its own query row only (no sum mixes rows), so a row gets the same bits in any group
  * and in any batch of sequences. Runs on the calling thread: callers spread heads or sequences over threads.
@@ -22,14 +23,15 @@ final class Attention {
     private static final VectorSpecies<Float> S = Gemm.S;
     private static final int L = Gemm.L;
     private static final int NR = Gemm.NR;
-    /** Query rows per group. */
-    static final int MR = 4;
+    /** Query rows per group: the GEMM kernel's rows. */
+    static final int MR = Gemm.MR;
 
     /** Per-thread buffers, grown to the largest sequence seen: K in panels, and one group's score strip. */
     private static final class Scratch {
         float[] keys = new float[0];
         float[] values = new float[0];
         float[] scores = new float[0];
+        float[] shortGroup = new float[0];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -52,6 +54,7 @@ final class Attention {
         if (s.keys.length < lds * dh) s.keys = new float[lds * dh];
         if (s.values.length < n * dh) s.values = new float[n * dh];
         if (s.scores.length < MR * lds) s.scores = new float[MR * lds];
+        if (s.shortGroup.length < MR * dh) s.shortGroup = new float[MR * dh];
         float[] keys = s.keys, values = s.values, scores = s.scores;
         packKeys(k, kOff, ldk, n, dh, keys);
         // V rows made contiguous: every group streams all of V, and a sequential stream is what the prefetcher
@@ -62,15 +65,22 @@ final class Attention {
 
         for (int i0 = 0; i0 < n; i0 += MR) {
             int rows = Math.min(MR, n - i0);
-            // Rows past n (the last group) repeat the group's last row; their results are not stored.
-            int q0 = qOff + i0 * ldq;
-            int q1 = qOff + (i0 + Math.min(1, rows - 1)) * ldq;
-            int q2 = qOff + (i0 + Math.min(2, rows - 1)) * ldq;
-            int q3 = qOff + (i0 + Math.min(3, rows - 1)) * ldq;
+            // The GEMM's 4×48 kernel makes the scores, scaled on the way out, from four equally strided query rows;
+            // the last group, if short, is padded by repeating its last row (results of padding rows are not used).
+            float[] qRows = q;
+            int q0 = qOff + i0 * ldq, ldRows = ldq;
+            if (rows < MR) {
+                for (int r = 0; r < MR; r++) {
+                    System.arraycopy(q, qOff + (i0 + Math.min(r, rows - 1)) * ldq, s.shortGroup, r * dh, dh);
+                }
+                qRows = s.shortGroup;
+                q0 = 0;
+                ldRows = dh;
+            }
             // Keys any row of the group sees: all, or (causal) up to the group's last row.
             int span = causal ? i0 + rows : n;
             for (int p = 0, used = (span + NR - 1) / NR; p < used; p++) {
-                scoreTile(q, q0, q1, q2, q3, keys, p * NR * dh, dh, scale, scores, p * NR, lds);
+                Gemm.kernel4Store(qRows, q0, ldRows, keys, p * NR * dh, dh, scores, p * NR, lds, scale, true, null, 0);
             }
             for (int r = 0; r < rows; r++) {
                 int kept = causal ? i0 + r + 1 : n;
@@ -108,49 +118,6 @@ final class Attention {
                 }
             }
         }
-    }
-
-    /** Scores of four query rows against one panel of NR keys, scaled, into the strip. Same scheme as Gemm.kernel4. */
-    private static void scoreTile(float[] q, int q0, int q1, int q2, int q3, float[] keys, int p0, int dh, float scale,
-                                  float[] scores, int col, int lds) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
-        FloatVector c10 = c00, c11 = c00, c12 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00;
-        FloatVector c30 = c00, c31 = c00, c32 = c00;
-        for (int c = 0, p = p0; c < dh; c++, p += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, keys, p);
-            FloatVector b1 = FloatVector.fromArray(S, keys, p + L);
-            FloatVector b2 = FloatVector.fromArray(S, keys, p + 2 * L);
-            FloatVector x = FloatVector.broadcast(S, q[q0 + c]);
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            c02 = x.fma(b2, c02);
-            x = FloatVector.broadcast(S, q[q1 + c]);
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            c12 = x.fma(b2, c12);
-            x = FloatVector.broadcast(S, q[q2 + c]);
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            c22 = x.fma(b2, c22);
-            x = FloatVector.broadcast(S, q[q3 + c]);
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            c32 = x.fma(b2, c32);
-        }
-        int s1 = col + lds, s2 = s1 + lds, s3 = s2 + lds;
-        c00.mul(scale).intoArray(scores, col);
-        c01.mul(scale).intoArray(scores, col + L);
-        c02.mul(scale).intoArray(scores, col + 2 * L);
-        c10.mul(scale).intoArray(scores, s1);
-        c11.mul(scale).intoArray(scores, s1 + L);
-        c12.mul(scale).intoArray(scores, s1 + 2 * L);
-        c20.mul(scale).intoArray(scores, s2);
-        c21.mul(scale).intoArray(scores, s2 + L);
-        c22.mul(scale).intoArray(scores, s2 + 2 * L);
-        c30.mul(scale).intoArray(scores, s3);
-        c31.mul(scale).intoArray(scores, s3 + L);
-        c32.mul(scale).intoArray(scores, s3 + 2 * L);
     }
 
     /**

@@ -210,7 +210,7 @@ final class Gemm {
      * the round trip through the tile buffer and the masked stores that partial panels need (a fifth of the GEMM time
      * otherwise, since C is revisited once per depth block).
      */
-    private static void kernel4Store(float[] a, int a0, int lda, float[] bp, int p0, int kc, float[] c, int c0, int ldc,
+    static void kernel4Store(float[] a, int a0, int lda, float[] bp, int p0, int kc, float[] c, int c0, int ldc,
                                      float alpha, boolean overwrite, float[] bias, int biasOff) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00;
