@@ -171,21 +171,19 @@ final class ResidualBlock {
                 System.arraycopy(scores, 0, probs, head * n * n, n * n);
             }
             case CLIPTRASE -> {
-                // spec §2.2: (softmax(s·qqᵀ) + softmax(s·kkᵀ) + softmax(s·vvᵀ))·V, rows of the sum add up to 3 (reference
-                // quirk B6); computed as the sum of three fused heads over the same V
-                cpu.attentionHead(n, headDim, scale, causal, qkv, q, ld, qkv, q, ld, qkv, v, ld, context, out, d, false);
-                cpu.attentionHead(n, headDim, scale, causal, qkv, k, ld, qkv, k, ld, qkv, v, ld, context, out, d, true);
-                cpu.attentionHead(n, headDim, scale, causal, qkv, v, ld, qkv, v, ld, qkv, v, ld, context, out, d, true);
+                // spec §2.2: (softmax(s·qqᵀ) + softmax(s·kkᵀ) + softmax(s·vvᵀ))·V, rows of the sum add up to 3
+                // (reference quirk B6)
+                selfAttentionSum(cpu, qkv, n, causal, scale, v, context, out, q, k, v);
                 return;
             }
             case SCLIP -> {
-                // spec training-free §2.3: (softmax(s·qqᵀ) + softmax(s·kkᵀ))·V, rows of the sum add up to 2 (not averaged)
-                cpu.attentionHead(n, headDim, scale, causal, qkv, q, ld, qkv, q, ld, qkv, v, ld, context, out, d, false);
-                cpu.attentionHead(n, headDim, scale, causal, qkv, k, ld, qkv, k, ld, qkv, v, ld, context, out, d, true);
+                // spec training-free §2.3: (softmax(s·qqᵀ) + softmax(s·kkᵀ))·V, rows of the sum add up to 2 (not
+                // averaged)
+                selfAttentionSum(cpu, qkv, n, causal, scale, v, context, out, q, k);
                 return;
             }
             case QUERY_QUERY -> {
-                cpu.attentionHead(n, headDim, scale, causal, qkv, q, ld, qkv, q, ld, qkv, v, ld, context, out, d, false);
+                selfAttentionSum(cpu, qkv, n, causal, scale, v, context, out, q);
                 return;
             }
             case NACLIP -> {
@@ -201,6 +199,19 @@ final class ResidualBlock {
             }
         }
         cpu.gemmNN(n, headDim, n, scores, 0, n, qkv, v, ld, context, out, d);
+    }
+
+    /**
+     * {@code context[:, out..] = Σ_b softmax(s·X_b X_bᵀ)·V} over the given branches (q, k or v columns of this head):
+     * a sum of fused heads over the same V, each a branch attending to itself.
+     */
+    private void selfAttentionSum(CpuBackend cpu, float[] qkv, int n, boolean causal, float scale, int v, float[] context,
+                                  int out, int... branches) {
+        int d = width, ld = 3 * d;
+        for (int i = 0; i < branches.length; i++) {
+            int b = branches[i];
+            cpu.attentionHead(n, headDim, scale, causal, qkv, b, ld, qkv, b, ld, qkv, v, ld, context, out, d, i > 0);
+        }
     }
 
     /**

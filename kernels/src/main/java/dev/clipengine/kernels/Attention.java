@@ -26,7 +26,10 @@ final class Attention {
     /** Query rows per group: the GEMM kernel's rows. */
     static final int MR = Gemm.MR;
 
-    /** Per-thread buffers, grown to the largest sequence seen: K in panels, and one group's score strip. */
+    /**
+     * Per-thread buffers, grown to the largest sequence seen: K in panels, V contiguous, one group's score strip, and
+     * the query rows of a short last group.
+     */
     private static final class Scratch {
         float[] keys = new float[0];
         float[] values = new float[0];
@@ -56,7 +59,8 @@ final class Attention {
         if (s.scores.length < MR * lds) s.scores = new float[MR * lds];
         if (s.shortGroup.length < MR * dh) s.shortGroup = new float[MR * dh];
         float[] keys = s.keys, values = s.values, scores = s.scores;
-        packKeys(k, kOff, ldk, n, dh, keys);
+        // K in the GEMM's panel layout, as for C = Q·Kᵀ: panel p, depth c, key j at p·NR·dh + c·NR + j, padding 0
+        PanelPacker.heapRowsAreOutputs(k, kOff, ldk).pack(0, n, 0, dh, keys);
         // V rows made contiguous: every group streams all of V, and a sequential stream is what the prefetcher
         // follows best (strided rows of qkv are 9 KB apart).
         for (int j = 0; j < n; j++) {
@@ -91,31 +95,12 @@ final class Attention {
             int p1 = Math.min(1, rows - 1) * lds, p2 = Math.min(2, rows - 1) * lds, p3 = Math.min(3, rows - 1) * lds;
             int c0 = 0;
             for (; c0 + 4 * L <= dh; c0 += 4 * L) {
-                valueTile(scores, 0, p1, p2, p3, span, values, c0, dh, out, outOff + i0 * ldo + c0, ldo, rows, accumulate);
+                valueTile(scores, 0, p1, p2, p3, span, values, c0, dh, out, outOff + i0 * ldo + c0, ldo, rows,
+                        accumulate);
             }
             for (; c0 < dh; c0 += L) {
                 valueVector(scores, 0, p1, p2, p3, span, values, c0, dh, out, outOff + i0 * ldo + c0, ldo, rows,
                         S.indexInRange(0, dh - c0), accumulate);
-            }
-        }
-    }
-
-    /** K rows into panels of NR keys: panel p, depth c, key j at {@code p·NR·dh + c·NR + j}; missing keys are 0. */
-    private static void packKeys(float[] k, int kOff, int ldk, int n, int dh, float[] keys) {
-        int panels = (n + NR - 1) / NR;
-        for (int p = 0; p < panels; p++) {
-            int base = p * NR * dh;
-            int width = Math.min(NR, n - p * NR);
-            for (int j = 0; j < width; j++) {
-                int src = kOff + (p * NR + j) * ldk;
-                for (int c = 0; c < dh; c++) {
-                    keys[base + c * NR + j] = k[src + c];
-                }
-            }
-            if (width < NR) {
-                for (int c = 0; c < dh; c++) {
-                    java.util.Arrays.fill(keys, base + c * NR + width, base + (c + 1) * NR, 0f);
-                }
             }
         }
     }
