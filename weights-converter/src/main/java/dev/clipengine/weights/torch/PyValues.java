@@ -77,6 +77,20 @@ public final class PyValues {
         }
     }
 
+    /**
+     * The elements a value holds at its top level (items, entries, bytes, characters; 1 for a
+     * scalar or an object): what building, copying or iterating it once costs, for {@link WorkBudget}.
+     */
+    public static long sizeOf(Object v) {
+        if (v instanceof List<?> l) return Math.max(1, l.size());
+        if (v instanceof Map<?, ?> m) return Math.max(1, m.size());
+        if (v instanceof PyTuple t) return Math.max(1, t.size());
+        if (v instanceof PySet s) return Math.max(1, s.items().size());
+        if (v instanceof PyBytes b) return Math.max(1, b.bytes().length);
+        if (v instanceof String s) return Math.max(1, s.length());
+        return 1;
+    }
+
     /** A short description of a value's type for error messages (never recursive, never huge). */
     public static String typeName(Object v) {
         if (v == null) return "None";

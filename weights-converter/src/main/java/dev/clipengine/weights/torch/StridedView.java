@@ -17,7 +17,15 @@ final class StridedView {
     private StridedView() {
     }
 
-    static Tensor tensor(String name, TensorRef t, MemorySegment storage, Arena arena) {
+    /**
+     * The view as a tensor. A gathered copy is charged to {@code copied} (bytes left to copy for the
+     * whole file): a view may not address more elements than its storage holds (that takes a stride
+     * of 0 or overlapping strides, which repeat elements; no weight is saved that way, and 4 bytes
+     * viewed as 2<sup>30</sup> floats would cost 4 GiB), and all copies together stay within what
+     * the caller derived from the file's size.
+     */
+    static Tensor tensor(String name, TensorRef t, MemorySegment storage, Arena arena, long[] copied)
+            throws ViewException {
         int elem = t.storage().dtype().bytes;
         long count = t.elementCount();
         long[] shape = t.shape().clone();
@@ -25,9 +33,26 @@ final class StridedView {
         if (dense(t.shape(), t.stride())) {
             return new Tensor(name, t.storage().dtype(), shape, storage.asSlice(t.offset() * elem, count * elem));
         }
-        MemorySegment dst = arena.allocate(count * elem, 64);
+        if (count > t.storage().numel()) {
+            throw new ViewException("tensor '" + name + "' views " + count + " elements of storage '" + t.storage().key()
+                    + "', which holds " + t.storage().numel() + ": its strides repeat elements (stride 0 or overlapping)");
+        }
+        long bytes = count * elem;
+        if (bytes > copied[0]) {
+            throw new ViewException("strided views need more copying than the file's own size allows (at tensor '"
+                    + name + "', " + bytes + " bytes)");
+        }
+        copied[0] -= bytes;
+        MemorySegment dst = arena.allocate(bytes, 64);
         gather(storage, t.offset(), t.shape(), t.stride(), elem, dst);
         return new Tensor(name, t.storage().dtype(), shape, dst);
+    }
+
+    /** A view that cannot be materialised within its bounds. */
+    static final class ViewException extends Exception {
+        ViewException(String message) {
+            super(message);
+        }
     }
 
     /** Row-major contiguous: each stride is the product of the later sizes (sizes of 1 may have any stride). */

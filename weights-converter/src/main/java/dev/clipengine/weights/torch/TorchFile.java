@@ -90,7 +90,7 @@ public final class TorchFile implements AutoCloseable {
         Map<String, TensorRef> refs;
         if (top instanceof PyObject module) {
             kind = KIND_TORCHSCRIPT;
-            refs = new ScriptModuleWalker(path, zip, root, limits).stateDict(module);
+            refs = new ScriptModuleWalker(path, zip, root, limits, globals.objectCount()).stateDict(module);
         } else if (top instanceof Map<?, ?> m) {
             kind = KIND_TORCH_SAVE;
             refs = stateDict(path, m);
@@ -146,6 +146,9 @@ public final class TorchFile implements AutoCloseable {
                                                    Map<String, TensorRef> refs, TorchLimits limits) throws IOException {
         Map<String, MemorySegment> storageData = new HashMap<>();
         long[] inflated = {0};
+        // strided views are copied; together at most twice the storage bytes the file holds (a
+        // transposed weight costs its own size once; a view cannot buy more memory than the file)
+        long[] copyBudget = {2 * zip.fileSize()};
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, TensorRef> e : refs.entrySet()) {
             TensorRef t = e.getValue();
@@ -154,8 +157,13 @@ public final class TorchFile implements AutoCloseable {
             if (data == null) {
                 data = storage(path, zip, root, arena, s, limits, inflated);
                 storageData.put(s.key(), data);
+                if (!data.isMapped()) copyBudget[0] += 2 * data.byteSize(); // inflated: bytes the file holds too
             }
-            out.put(e.getKey(), StridedView.tensor(e.getKey(), t, data, arena));
+            try {
+                out.put(e.getKey(), StridedView.tensor(e.getKey(), t, data, arena, copyBudget));
+            } catch (StridedView.ViewException ex) {
+                throw new WeightsFormatException(path, ex.getMessage());
+            }
         }
         return Collections.unmodifiableMap(out);
     }

@@ -5,7 +5,6 @@ import dev.clipengine.weights.torch.PyValues.PyBytes;
 import dev.clipengine.weights.torch.PyValues.PyObject;
 import dev.clipengine.weights.torch.PyValues.PyTuple;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -99,9 +98,15 @@ final class TorchGlobals implements Unpickler.Semantics {
     private final TorchLimits limits;
     private final Map<String, StorageRef> storages = new HashMap<>();
     private int tensors;
+    private int objects;
 
     TorchGlobals(TorchLimits limits) {
         this.limits = limits;
+    }
+
+    /** TorchScript objects the pickle created (each module of a module graph is one). */
+    int objectCount() {
+        return objects;
     }
 
     /** Storages named by persistent ids so far, by key. */
@@ -163,6 +168,7 @@ final class TorchGlobals implements Unpickler.Semantics {
     public Object newObject(Object cls, PyTuple args) throws PickleException {
         if (cls instanceof ScriptClass sc) {
             if (args.size() != 0) throw new PickleException("TorchScript object " + clip(sc.qualifiedName()) + " built with arguments");
+            objects++;
             return new PyObject(sc.qualifiedName());
         }
         if (cls == Callable.ORDERED_DICT) return orderedDict(args);
@@ -270,9 +276,11 @@ final class TorchGlobals implements Unpickler.Semantics {
     }
 
     private static long[] longs(Object o, String what) throws PickleException {
-        List<Object> items = o instanceof PyTuple t ? t.items() : o instanceof List<?> l ? new ArrayList<>(l) : null;
-        if (items == null) throw new PickleException("tensor " + what + " is a " + PyValues.typeName(o) + ", not a tuple");
-        if (items.size() > 64) throw new PickleException("tensor " + what + " has " + items.size() + " dimensions");
+        // the size is checked before anything is copied: the list may be a memoised one of millions
+        int n = o instanceof PyTuple t ? t.size() : o instanceof List<?> l ? l.size() : -1;
+        if (n < 0) throw new PickleException("tensor " + what + " is a " + PyValues.typeName(o) + ", not a tuple");
+        if (n > 64) throw new PickleException("tensor " + what + " has " + n + " dimensions");
+        List<?> items = o instanceof PyTuple t ? t.items() : (List<?>) o;
         long[] out = new long[items.size()];
         for (int i = 0; i < out.length; i++) {
             if (!(items.get(i) instanceof Long v) || v < 0) throw new PickleException("tensor " + what + " holds a negative or non-integer value");

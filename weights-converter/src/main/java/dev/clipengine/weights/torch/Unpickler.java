@@ -27,6 +27,10 @@ import java.util.Map;
  * must be scalars or tuples of scalars, so hashing can never recurse through a cyclic structure
  * (pickles can build cycles through the memo). The opcodes that call arbitrary classes by name
  * (INST, OBJ) and the extension registry (EXT1/2/4) are refused: PyTorch never writes them.
+ *
+ * <p>Work: every opcode, byte copied, container item and element a whitelisted call returns is
+ * charged to a {@link WorkBudget} proportional to the pickle's own length, so the time and memory
+ * any pickle can cost are linear in its size, whatever it memoises and references again.
  */
 public final class Unpickler {
 
@@ -55,6 +59,7 @@ public final class Unpickler {
     private final byte[] in;
     private final Semantics sem;
     private final TorchLimits limits;
+    private final WorkBudget work;
     private int pos;
     private int opStart;
     private final ArrayList<Object> stack = new ArrayList<>();
@@ -66,6 +71,7 @@ public final class Unpickler {
         this.in = in;
         this.sem = sem;
         this.limits = limits;
+        this.work = WorkBudget.forPickle(in.length);
     }
 
     /** Runs the pickle in {@code data} to its STOP and returns the result. */
@@ -81,6 +87,7 @@ public final class Unpickler {
     private Object run() throws PickleException {
         while (true) {
             opStart = pos;
+            work.charge(1);
             int op = u8();
             switch (op) {
                 case 0x80 -> { // PROTO
@@ -131,6 +138,7 @@ public final class Unpickler {
                 case 'e' -> { // APPENDS
                     List<Object> items = popMark();
                     list(peek(), "APPENDS").addAll(items);
+                    work.charge(items.size());
                 }
                 case ')' -> push(new PyTuple(List.of()));
                 case 't' -> push(new PyTuple(popMark()));
@@ -186,23 +194,23 @@ public final class Unpickler {
                 case 'R' -> { // REDUCE
                     Object args = pop(), fn = pop();
                     if (!(args instanceof PyTuple t)) throw new PickleException("REDUCE arguments are a " + PyValues.typeName(args) + ", not a tuple");
-                    push(sem.reduce(fn, t));
+                    push(charged(sem.reduce(fn, chargedArgs(t))));
                 }
                 case 0x81 -> { // NEWOBJ
                     Object args = pop(), cls = pop();
                     if (!(args instanceof PyTuple t)) throw new PickleException("NEWOBJ arguments are not a tuple");
-                    push(sem.newObject(cls, t));
+                    push(charged(sem.newObject(cls, chargedArgs(t))));
                 }
                 case 0x92 -> { // NEWOBJ_EX
                     Object kwargs = pop(), args = pop(), cls = pop();
                     if (!(args instanceof PyTuple t) || !(kwargs instanceof Map<?, ?> kw) || !kw.isEmpty()) {
                         throw new PickleException("NEWOBJ_EX with keyword arguments is not supported");
                     }
-                    push(sem.newObject(cls, t));
+                    push(charged(sem.newObject(cls, chargedArgs(t))));
                 }
                 case 'b' -> { // BUILD
                     Object state = pop(), obj = pop();
-                    push(sem.build(obj, state));
+                    push(charged(sem.build(obj, state)));
                 }
                 case 'Q' -> push(sem.persistentLoad(pop())); // BINPERSID
                 case 'P' -> push(sem.persistentLoad(ascii(line()))); // PERSID
@@ -238,9 +246,27 @@ public final class Unpickler {
         if (markCount == 0) throw new PickleException("no MARK to pop to");
         int at = marks[--markCount];
         List<Object> sub = stack.subList(at, stack.size());
+        work.charge(2L * sub.size()); // copied here, and once more into the container built from them
         List<Object> items = new ArrayList<>(sub);
         sub.clear();
         return items;
+    }
+
+    /**
+     * Charges what a whitelisted call returned, in elements: a call may return (or iterate) a memoised
+     * container or string of any size, and memo references cost one opcode each, so without this a
+     * small pickle could call {@code OrderedDict} or {@code _codecs.encode} on the same million-item
+     * value a million times.
+     */
+    private Object charged(Object result) throws PickleException {
+        work.charge(PyValues.sizeOf(result));
+        return result;
+    }
+
+    /** Charges a call's arguments before it runs: the call may iterate or copy each of them once. */
+    private PyTuple chargedArgs(PyTuple args) throws PickleException {
+        for (Object a : args.items()) work.charge(PyValues.sizeOf(a));
+        return args;
     }
 
     private void memoPut(long index) throws PickleException {
@@ -350,6 +376,7 @@ public final class Unpickler {
 
     private byte[] bytes(int n) throws PickleException {
         need(n);
+        work.charge(n);
         byte[] b = Arrays.copyOfRange(in, pos, pos + n);
         pos += n;
         return b;

@@ -57,6 +57,8 @@ public final class ZipArchive implements AutoCloseable {
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Entry names longer than this are not something PyTorch writes. */
     static final int MAX_NAME = 4096;
+    /** Deflate's largest possible expansion (a 258-byte match per 2 bits of output, rounded up). */
+    static final long MAX_DEFLATE_RATIO = 1032;
     /** Chunk for CRC and inflation of large entries (ByteBuffer views are int-sized). */
     private static final int CHUNK = 1 << 24;
 
@@ -94,6 +96,11 @@ public final class ZipArchive implements AutoCloseable {
 
     public Path path() {
         return path;
+    }
+
+    /** Size of the archive file in bytes. */
+    public long fileSize() {
+        return file.byteSize();
     }
 
     /** All entries by name, in central-directory order. */
@@ -286,6 +293,11 @@ public final class ZipArchive implements AutoCloseable {
                     throw bad("entry '" + name + "' uses compression method " + method + " (only stored and deflate are supported)");
                 }
                 if (usize < 0 || csize < 0 || lho < 0) throw bad("entry '" + name + "' has sizes or an offset beyond 2^63");
+                if (method == DEFLATED && usize > MAX_DEFLATE_RATIO * csize + 1024) {
+                    // checked before anything is allocated for it: a 100-byte stream cannot make 8 GiB
+                    throw bad("deflated entry '" + name + "' declares " + usize + " bytes from " + csize
+                            + " compressed bytes, more than deflate can produce (at most " + MAX_DEFLATE_RATIO + ":1)");
+                }
                 if (method == STORED && csize != usize) {
                     throw bad("stored entry '" + name + "' has compressed size " + csize + " but size " + usize);
                 }
@@ -327,6 +339,9 @@ public final class ZipArchive implements AutoCloseable {
             long stop = Math.max(0, size - 22 - 0xffff);
             for (long p = size - 22; p >= stop; p--) {
                 if (f.get(ValueLayout.JAVA_BYTE, p) == 0x50 && u32i(p) == SIG_END && p + 22 + u16(p + 20) <= size) {
+                    long junk = size - (p + 22 + u16(p + 20));
+                    // PyTorch never writes past the end record: bytes there mean a damaged or concatenated file
+                    if (junk > 0) throw bad(junk + " bytes follow the end-of-central-directory record (appended data?)");
                     return p;
                 }
             }

@@ -203,11 +203,16 @@ class TorchFileTest {
 
     @Test
     void zipBombs() throws IOException {
-        // 1. data.pkl declares 8 GiB: refused from the directory, before inflating anything
+        // 1. data.pkl declares 4 GiB from 1 KiB: refused from the directory, before inflating anything (no
+        // deflate stream expands more than 1032:1); within that ratio, the per-entry limit refuses it
         ZipBuilder z = new ZipBuilder();
         z.deflated("a/data.pkl", new byte[1 << 20]).declaredSize(0xfffffff0L);
         String m = refused(z.write(tmp.resolve("declared.pt")));
-        assertTrue(m.contains("declares 4294967280 bytes, more than the"), m);
+        assertTrue(m.contains("declares 4294967280 bytes from 1033 compressed bytes, more than deflate can produce"), m);
+        ZipBuilder within = new ZipBuilder();
+        within.deflated("a/data.pkl", new byte[1 << 20]);
+        m = refused(within.write(tmp.resolve("limit.pt")), TorchLimits.DEFAULT.withMaxPickleBytes(1000));
+        assertTrue(m.contains("declares 1048576 bytes, more than the 1000-byte limit"), m);
 
         // 2. 64 MiB of zeros (64 KiB deflated) declared as 1 KiB: inflation stops at the declared size
         ZipBuilder lie = new ZipBuilder();

@@ -23,6 +23,7 @@ final class ZipBuilder {
         long declaredSize = -1;
         Integer crc;
         long lhoOverride = -1;
+        long zip64Size = -1;
 
         Entry(String name, byte[] data, boolean deflate) {
             this.name = name;
@@ -40,6 +41,12 @@ final class ZipBuilder {
             return this;
         }
 
+        /** Declares {@code n} bytes through a ZIP64 extra field in the central directory (sizes saturated). */
+        Entry zip64Size(long n) {
+            zip64Size = n;
+            return this;
+        }
+
         Entry localHeaderAt(long offset) {
             lhoOverride = offset;
             return this;
@@ -48,6 +55,8 @@ final class ZipBuilder {
 
     private final List<Entry> entries = new ArrayList<>();
     Integer declaredCount;
+    /** Bytes written after the end record. */
+    byte[] trailer = new byte[0];
 
     Entry stored(String name, byte[] data) {
         Entry e = new Entry(name, data, false);
@@ -77,16 +86,23 @@ final class ZipBuilder {
             le32(out, crc); le32(out, (int) csize); le32(out, (int) size); le16(out, name.length); le16(out, 0);
             out.writeBytes(name);
             out.writeBytes(body);
-            le32(cd, 0x02014b50); le16(cd, 20); le16(cd, 20); le16(cd, 0); le16(cd, e.deflate ? 8 : 0); le16(cd, 0); le16(cd, 0);
-            le32(cd, crc); le32(cd, (int) csize); le32(cd, (int) size); le16(cd, name.length); le16(cd, 0); le16(cd, 0);
+            boolean z64 = e.zip64Size >= 0;
+            le32(cd, 0x02014b50); le16(cd, 45); le16(cd, 45); le16(cd, 0); le16(cd, e.deflate ? 8 : 0); le16(cd, 0); le16(cd, 0);
+            le32(cd, crc); le32(cd, z64 ? -1 : (int) csize); le32(cd, z64 ? -1 : (int) size); le16(cd, name.length);
+            le16(cd, z64 ? 20 : 0); le16(cd, 0);
             le16(cd, 0); le16(cd, 0); le32(cd, 0); le32(cd, (int) (e.lhoOverride >= 0 ? e.lhoOverride : lho));
             cd.writeBytes(name);
+            if (z64) { // extra field 1: uncompressed then compressed size, 8 bytes each
+                le16(cd, 1); le16(cd, 16);
+                for (long v : new long[] {e.zip64Size, csize}) for (int i = 0; i < 8; i++) cd.write((int) (v >>> (8 * i)));
+            }
         }
         long cdOffset = out.size();
         out.writeBytes(cd.toByteArray());
         int count = declaredCount != null ? declaredCount : entries.size();
         le32(out, 0x06054b50); le16(out, 0); le16(out, 0); le16(out, count); le16(out, count);
         le32(out, cd.size()); le32(out, (int) cdOffset); le16(out, 0);
+        out.writeBytes(trailer);
         return out.toByteArray();
     }
 
