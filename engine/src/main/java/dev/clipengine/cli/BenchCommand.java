@@ -146,7 +146,7 @@ final class BenchCommand implements Callable<Integer> {
     private ClipModel load() throws IOException {
         if (source.random != null) {
             ClipConfig config = RandomWeights.architecture(source.random);
-            DType d = DType.parse(dtype);
+            DType d = DType.parseIgnoringCase(dtype);
             if (d == null || !(d == DType.F32 || d == DType.F16 || d == DType.BF16)) {
                 throw new IllegalArgumentException("--dtype must be f32, f16 or bf16, got '" + dtype + "'");
             }

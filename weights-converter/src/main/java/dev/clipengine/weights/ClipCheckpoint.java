@@ -313,6 +313,11 @@ public final class ClipCheckpoint implements AutoCloseable {
                     throw new WeightsFormatException(file, "tensor '" + n + "': dtype " + t.dtype()
                             + " is not a float weight type (F32, F16 or BF16)");
                 }
+                long bad = FiniteCheck.firstNonFinite(t);
+                if (bad >= 0) {
+                    throw new WeightsFormatException(file, "tensor '" + n + "' holds " + t.getFloat(bad) + " at element " + bad
+                            + ": weights must be finite (a damaged file or a diverged training run)");
+                }
                 out.put(n, t.name().equals(n) ? t : new Tensor(n, t.dtype(), t.shape(), t.data()));
             }
             for (String n : m.keySet()) if (!out.containsKey(n)) ignored.add(n);

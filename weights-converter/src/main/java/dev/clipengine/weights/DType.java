@@ -12,13 +12,18 @@ public enum DType {
         this.bytes = bytes;
     }
 
-    /** Parses the safetensors spelling ("F32", "BF16", ...); null when unknown. */
+    /**
+     * Parses the safetensors spelling exactly ("F32", "BF16", ...; the format is case-sensitive, and the
+     * reference reader refuses "f32"); null when unknown.
+     */
     public static DType parse(String name) {
-        try {
-            return valueOf(name.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
+        for (DType d : values()) if (d.name().equals(name)) return d;
+        return null;
+    }
+
+    /** As {@link #parse}, in any case: for names people type on a command line. */
+    public static DType parseIgnoringCase(String name) {
+        return parse(name.toUpperCase(Locale.ROOT));
     }
 
     public boolean isFloat() {
