@@ -1,5 +1,7 @@
 package dev.clipengine.weights;
 
+import dev.clipengine.weights.torch.TorchFile;
+import dev.clipengine.weights.torch.ZipArchive;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,9 +82,16 @@ public class InfoCommand implements Callable<Integer> {
             report.put("summary", ck.config().summary());
         } catch (NotAClipException notClip) {
             if (!Files.isRegularFile(file) || file.toString().endsWith(".json")) throw notClip;
-            try (SafetensorsFile sf = SafetensorsFile.open(file)) {
-                report = describe(file.toString(), "safetensors (not a CLIP checkpoint)", sf.tensors().values(), sf.metadata());
-                report.put("config", null);
+            if (ZipArchive.looksLikeZip(SafetensorsFile.head(file, 8))) {
+                try (TorchFile tf = TorchFile.open(file)) {
+                    report = describe(file.toString(), tf.kind() + " (not a CLIP checkpoint)", tf.tensors().values(), Map.of());
+                    report.put("config", null);
+                }
+            } else {
+                try (SafetensorsFile sf = SafetensorsFile.open(file)) {
+                    report = describe(file.toString(), "safetensors (not a CLIP checkpoint)", sf.tensors().values(), sf.metadata());
+                    report.put("config", null);
+                }
             }
             String prefix = file + ": ";
             String why = notClip.getMessage().startsWith(prefix) ? notClip.getMessage().substring(prefix.length()) : notClip.getMessage();
@@ -125,12 +134,15 @@ public class InfoCommand implements Callable<Integer> {
 
     @SuppressWarnings("unchecked")
     private void printText(PrintWriter out, Map<String, Object> r) {
-        out.println("file:         " + r.get("file"));
+        // everything printed from the file is escaped (a metadata key or tensor name may hold terminal escapes
+        // or a newline that forges a line); only the JSON output, whose encoder escapes, prints it as it is
+        out.println("file:         " + WeightsFormatException.oneLine(String.valueOf(r.get("file"))));
         out.println("format:       " + r.get("format"));
-        if (r.get("note") != null) out.println("note:         " + r.get("note"));
+        if (r.get("note") != null) out.println("note:         " + WeightsFormatException.oneLine(String.valueOf(r.get("note"))));
         List<String> ignored = (List<String>) r.getOrDefault("ignored", List.of());
         out.println("tensors:      " + r.get("tensor_count")
-                + (ignored.isEmpty() ? "" : " (ignored from the source: " + ignored.size() + ", e.g. " + ignored.getFirst() + ")"));
+                + (ignored.isEmpty() ? "" : " (ignored from the source: " + ignored.size() + ", e.g. "
+                + WeightsFormatException.oneLine(ignored.getFirst()) + ")"));
         out.println("parameters:   " + String.format(Locale.ROOT, "%,d", (Long) r.get("parameter_count")));
         StringBuilder dt = new StringBuilder();
         for (Map.Entry<String, Integer> e : ((Map<String, Integer>) r.get("dtypes")).entrySet()) {
@@ -148,7 +160,7 @@ public class InfoCommand implements Callable<Integer> {
         } else {
             boolean first = true;
             for (Map.Entry<String, String> e : md.entrySet()) {
-                out.println((first ? "metadata:     " : "              ") + e.getKey() + " = "
+                out.println((first ? "metadata:     " : "              ") + WeightsFormatException.oneLine(e.getKey()) + " = "
                         + WeightsFormatException.oneLine(e.getValue()));
                 first = false;
             }

@@ -36,7 +36,7 @@ public class WeightsFormatException extends IOException {
                 case '\r' -> b.append("\\r");
                 case '\t' -> b.append("\\t");
                 default -> {
-                    if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || c == '\u0085') {
+                    if (unsafe(c)) {
                         b.append(String.format("\\u%04x", (int) c));
                     } else {
                         b.append(c);
@@ -45,5 +45,15 @@ public class WeightsFormatException extends IOException {
             }
         }
         return b.toString();
+    }
+
+    /**
+     * Characters a terminal acts on or that break a line: C0 and C1 controls (ESC and CSI start escape
+     * sequences), DEL, the Unicode line and paragraph separators, and the bidirectional overrides
+     * (which make a printed line read differently from its bytes).
+     */
+    static boolean unsafe(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029'
+                || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
     }
 }
