@@ -38,12 +38,14 @@ public final class ClipCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        WeightsMain.exitOnUncaughtErrors();
         System.exit(run(args));
     }
 
     /** Runs the command line and returns the exit code (used by tests, without exiting the JVM). */
     public static int run(String... args) {
-        return newCommandLine().execute(args);
+        // JVM errors (out of memory, stack overflow) end as one line and exit 2 too; picocli rethrows them
+        return WeightsMain.execute(newCommandLine(), args);
     }
 
     static CommandLine newCommandLine() {

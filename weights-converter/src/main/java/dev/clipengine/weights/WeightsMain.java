@@ -55,7 +55,39 @@ public final class WeightsMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        exitOnUncaughtErrors();
+        System.exit(execute(commandLine(), args));
+    }
+
+    /**
+     * For a process's main: an exception or error that escapes any other thread (a worker out of memory)
+     * prints the same one line and ends the process with {@value #EXIT_ERROR}, instead of a stack trace
+     * and a process that goes on without its worker.
+     */
+    public static void exitOnUncaughtErrors() {
+        Thread.setDefaultUncaughtExceptionHandler((thread, ex) -> {
+            System.err.println("error: " + describe(ex));
+            System.err.flush();
+            Runtime.getRuntime().halt(EXIT_ERROR);
+        });
+    }
+
+    /**
+     * Runs {@code cl} on {@code args} and returns the exit code. Picocli hands exceptions to the handler
+     * {@link #configure} installs but rethrows JVM errors, so an {@link OutOfMemoryError} or a
+     * {@link StackOverflowError} (a hostile input that got past a bound, or a heap too small for the model)
+     * is caught here and reported like every other failure: one line, exit {@value #EXIT_ERROR}.
+     */
+    public static int execute(CommandLine cl, String... args) {
+        try {
+            return cl.execute(args);
+        } catch (VirtualMachineError | LinkageError e) {
+            PrintWriter err = cl.getErr();
+            err.println("error: " + describe(e));
+            if (Boolean.getBoolean("clipengine.debug")) e.printStackTrace(err);
+            err.flush();
+            return EXIT_ERROR;
+        }
     }
 
     /** A configured {@code clip-weights} command line. */
@@ -104,7 +136,10 @@ public final class WeightsMain implements Callable<Integer> {
         } else if (ex instanceof java.io.UncheckedIOException u) {
             return describe(u.getCause());
         } else if (ex instanceof OutOfMemoryError) {
-            msg = "out of memory (" + ex.getMessage() + "); give the JVM more with -Xmx";
+            msg = "out of memory (" + ex.getMessage() + "); the input needs more than this JVM has: give it more with -Xmx"
+                    + " if the input is legitimate";
+        } else if (ex instanceof StackOverflowError) {
+            msg = "the input is nested too deeply to process (stack overflow)";
         } else {
             msg = "internal error: " + ex + " (rerun with -Dclipengine.debug=true for the stack trace)";
         }
