@@ -1,6 +1,7 @@
 package dev.clipengine.weights;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.junit.jupiter.api.Timeout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.ValueLayout;
@@ -30,6 +31,11 @@ class SafetensorsFuzzTest {
 
     /** libFuzzer/Jazzer entry point (also used by the standalone driver for long runs). */
     public static void fuzzerTestOneInput(byte[] data) throws IOException {
+        parse(data);
+        FuzzLimits.check();
+    }
+
+    private static void parse(byte[] data) throws IOException {
         Files.write(FILE, data);
         try (SafetensorsFile f = SafetensorsFile.open(FILE)) {
             for (Tensor t : f.tensors().values()) {
@@ -47,6 +53,7 @@ class SafetensorsFuzzTest {
     }
 
     @FuzzTest(maxDuration = "3s")
+    @Timeout(FuzzLimits.SECONDS_PER_INPUT)
     void open(byte[] data) throws IOException {
         fuzzerTestOneInput(data);
     }

@@ -1,6 +1,8 @@
 package dev.clipengine.weights.torch;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.clipengine.weights.FuzzLimits;
+import org.junit.jupiter.api.Timeout;
 import dev.clipengine.weights.Tensor;
 import dev.clipengine.weights.WeightsFormatException;
 import java.io.IOException;
@@ -45,6 +47,11 @@ class TorchZipFuzzTest {
     }
 
     public static void fuzzerTestOneInput(byte[] data) throws IOException {
+        parse(data);
+        FuzzLimits.check();
+    }
+
+    private static void parse(byte[] data) throws IOException {
         Files.write(FILE, data);
         try (TorchFile f = TorchFile.open(FILE, LIMITS)) {
             for (Tensor t : f.tensors().values()) {
@@ -57,6 +64,7 @@ class TorchZipFuzzTest {
     }
 
     @FuzzTest(maxDuration = "3s")
+    @Timeout(FuzzLimits.SECONDS_PER_INPUT)
     void open(byte[] data) throws IOException {
         fuzzerTestOneInput(data);
     }

@@ -1,6 +1,8 @@
 package dev.clipengine.weights.torch;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.clipengine.weights.FuzzLimits;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Fuzz target: the restricted unpickler with the torch whitelist on arbitrary bytes, under small
@@ -13,6 +15,11 @@ class UnpicklerFuzzTest {
     static final TorchLimits LIMITS = TorchLimits.DEFAULT.withStackAndMemo(10_000, 10_000, 100);
 
     public static void fuzzerTestOneInput(byte[] data) {
+        parse(data);
+        FuzzLimits.check();
+    }
+
+    private static void parse(byte[] data) {
         try {
             Unpickler.load(data, new TorchGlobals(LIMITS), LIMITS);
         } catch (PickleException expected) {
@@ -21,6 +28,7 @@ class UnpicklerFuzzTest {
     }
 
     @FuzzTest(maxDuration = "3s")
+    @Timeout(FuzzLimits.SECONDS_PER_INPUT)
     void unpickle(byte[] data) {
         fuzzerTestOneInput(data);
     }
