@@ -159,7 +159,8 @@ final class SegmentCommand implements Callable<Integer> {
                     Segmentation s = segmenter.segment(rgb, vocabulary);
                     String summary = write(img, s, options);
                     if (json) stdout.println(summary);
-                } catch (IOException | IllegalArgumentException e) {
+                } catch (IOException | RuntimeException | OutOfMemoryError e) {
+                    // one bad image (a decoder bug, an image too large for this heap) never abandons the rest
                     failures++;
                     stderr.println("error: " + (inputs.size() > 1 ? img + ": " : "") + WeightsMain.describe(e));
                 }
@@ -246,11 +247,21 @@ final class SegmentCommand implements Callable<Integer> {
         }
     }
 
+    /** Removes {@code stem}'s completion record (its JSON) before its outputs are rewritten. */
+    static void startStem(Path out, String stem) throws IOException {
+        Path record = out.resolve(stem + ".json");
+        AtomicFiles.refuseNonRegular(record);
+        Files.deleteIfExists(record);
+    }
+
     private String write(Path img, Segmentation s, SegmentOptions options) throws IOException {
         String stem = stem(img);
         int w = s.image().width(), h = s.image().height(), labelCount = s.vocabulary().labelCount();
         String[] names = new String[labelCount];
         for (int i = 0; i < labelCount; i++) names[i] = s.vocabulary().labelName(i);
+        // the JSON is the stem's completion record: written last, and removed before the other files are
+        // replaced, so a stem with a .json is complete even when an earlier run was killed half-way
+        SegmentCommand.startStem(out, stem);
         LabelMapWriter.writePng(out.resolve(stem + ".labels.png"), s.labels(), w, h, labelCount);
         OverlayRenderer.writePng(out.resolve(stem + ".overlay.png"), s.image().rgb(), w, h, s.labels(), names);
         Map<String, Object> j = new LinkedHashMap<>();

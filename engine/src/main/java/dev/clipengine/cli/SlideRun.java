@@ -65,7 +65,8 @@ final class SlideRun {
                     RgbImage rgb = ImageDecoder.read(img, cmd.exif);
                     String summary = write(img, rgb, segmenter.segment(rgb, vocabulary), options);
                     if (cmd.json) stdout.println(summary);
-                } catch (IOException | IllegalArgumentException e) {
+                } catch (IOException | RuntimeException | OutOfMemoryError e) {
+                    // one bad image (a decoder bug, an image too large for this heap) never abandons the rest
                     failures++;
                     stderr.println("error: " + (inputs.size() > 1 ? img + ": " : "") + WeightsMain.describe(e));
                 }
@@ -95,6 +96,9 @@ final class SlideRun {
         int w = r.width(), h = r.height(), classes = r.vocabulary().classCount();
         String[] names = new String[classes];
         for (int i = 0; i < classes; i++) names[i] = r.vocabulary().className(i);
+        // the JSON is the stem's completion record: written last, and removed before the other files are
+        // replaced, so a stem with a .json is complete even when an earlier run was killed half-way
+        SegmentCommand.startStem(cmd.out, stem);
         LabelMapWriter.writePng(cmd.out.resolve(stem + ".labels.png"), r.labels(), w, h, classes);
         OverlayRenderer.writePng(cmd.out.resolve(stem + ".overlay.png"), rgb.rgb(), w, h, r.labels(), names);
         Map<String, Object> j = new LinkedHashMap<>();

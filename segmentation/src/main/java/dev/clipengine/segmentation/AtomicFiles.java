@@ -4,12 +4,26 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.LinkOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** Writes a file atomically: a temporary file in the target's directory, then an atomic rename over the target. */
+/**
+ * Writes a file atomically: a temporary file in the target's directory, then an atomic rename over the target.
+ * Never replaces something that is not a regular file, and cleans up the temporary files of killed writers.
+ */
 public final class AtomicFiles {
+
+    /** Temporary files are {@code .NAME.PID-RANDOM.tmp} beside the target. */
+    static final String SUFFIX = ".tmp";
+    private static final Pattern TEMP_NAME = Pattern.compile("\\..+\\.(\\d+)-\\d+\\.tmp");
+    private static final Set<Path> CLEANED = ConcurrentHashMap.newKeySet();
 
     /** Body that writes the file's content. */
     @FunctionalInterface
@@ -29,7 +43,9 @@ public final class AtomicFiles {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir == null) throw new IOException("no parent directory for " + target);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        refuseNonRegular(abs);
+        cleanLeftovers(dir);
+        Path tmp = Files.createTempFile(dir, prefix(abs) + ProcessHandle.current().pid() + "-", SUFFIX);
         boolean ok = false;
         try {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
@@ -50,6 +66,51 @@ public final class AtomicFiles {
                 }
             }
         }
+    }
+
+    /**
+     * Throws when {@code target} exists and is not a regular file: the rename would replace a device or
+     * a FIFO (as root, {@code /dev/null}) with a regular file. Refused rather than written through, so
+     * that what is at {@code target} afterwards is always the complete output.
+     */
+    public static void refuseNonRegular(Path target) throws IOException {
+        if (Files.exists(target) && !Files.isRegularFile(target)) {
+            String what = Files.isDirectory(target) ? "a directory" : "not a regular file (a device, FIFO or socket)";
+            throw new IOException(target + ": exists and is " + what + "; refusing to replace it (write to a regular file)");
+        }
+    }
+
+    /**
+     * Deletes the temporary files of earlier writes into {@code dir} whose process is gone (a write killed
+     * with SIGKILL cannot delete its own); temporary names carry the writer's process id, so those of a
+     * writer still running are left alone. Done once per folder per process (a batch of thousands of
+     * images lists its folder once, not once per file). Returns how many were deleted.
+     */
+    public static int cleanLeftovers(Path dir) {
+        Path abs = dir.toAbsolutePath().normalize();
+        if (!CLEANED.add(abs)) return 0;
+        int deleted = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(abs, ".*" + SUFFIX)) {
+            for (Path p : ds) {
+                Matcher m = TEMP_NAME.matcher(p.getFileName().toString());
+                if (!m.matches()) continue;
+                long pid;
+                try {
+                    pid = Long.parseLong(m.group(1));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) continue;
+                if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.deleteIfExists(p)) deleted++;
+            }
+        } catch (IOException | RuntimeException e) {
+            // nothing to clean, or the folder cannot be listed: the write itself will report a bad folder
+        }
+        return deleted;
+    }
+
+    private static String prefix(Path abs) {
+        return "." + abs.getFileName() + ".";
     }
 
     /** Writes UTF-8 text atomically. */

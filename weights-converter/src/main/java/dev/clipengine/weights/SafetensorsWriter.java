@@ -28,7 +28,8 @@ import java.util.Map;
  *
  * <p>The file is written to a temporary file in the output's folder and moved into place
  * atomically; on any failure the temporary file is deleted, so {@code out} is either the complete
- * new file or untouched.
+ * new file or untouched. A target that is not a regular file is refused, and the temporary files of
+ * writers killed before they could delete them are removed ({@link OutputFiles}).
  */
 public final class SafetensorsWriter {
 
@@ -82,7 +83,9 @@ public final class SafetensorsWriter {
         Path abs = out.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir == null || !Files.isDirectory(dir)) throw new IOException(abs + ": output folder does not exist");
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".part");
+        OutputFiles.refuseNonRegular(abs);
+        OutputFiles.cleanLeftovers(abs, ".part");
+        Path tmp = OutputFiles.tempBeside(abs, ".part");
         boolean done = false;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {

@@ -1,5 +1,6 @@
 package dev.clipengine.weights.pull;
 
+import dev.clipengine.weights.OutputFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -71,6 +72,8 @@ public final class Downloader {
     public String download(URI url, Path target, String expectedSha256, String label) throws IOException {
         Files.createDirectories(target.toAbsolutePath().getParent());
         Path part = target.resolveSibling(target.getFileName() + ".part");
+        OutputFiles.refuseNonRegular(target);
+        OutputFiles.refuseNonRegular(part);
         long have = Files.isRegularFile(part) ? Files.size(part) : 0;
         HttpResponse<InputStream> response = send(url, have, target);
         int status = response.statusCode();
