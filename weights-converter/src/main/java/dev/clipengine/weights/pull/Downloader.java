@@ -37,6 +37,10 @@ import java.util.regex.Pattern;
  * must equal what the server announced and the SHA-256 what was published (or, without a published
  * one, what the server states in {@code X-Linked-ETag}); a mismatch deletes the {@code .part}, so
  * nothing unverified is left. Only a verified file is moved to {@code target}, atomically.
+ *
+ * <p>A server is not trusted to behave: the headers must arrive within {@link Limits#stall()}, the
+ * body must keep coming ({@link Watchdog}), a negative {@code Content-Length} is refused, and a body
+ * announced or streamed past the file's {@code maxBytes} is stopped and deleted.
  */
 public final class Downloader {
 
@@ -50,26 +54,46 @@ public final class Downloader {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final Pattern SHA = Pattern.compile("[0-9a-f]{64}");
 
-    private final HttpClient client;
-    private final Progress.Factory progress;
-
-    public Downloader(Progress.Factory progress) {
-        this(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30))
-                .followRedirects(HttpClient.Redirect.NORMAL).build(), progress);
+    /**
+     * How long a server may keep us waiting. {@code connect}: to open the connection; {@code stall}: for
+     * the response headers, and for each further {@code minBytes} of the body (a server that sends
+     * nothing, or a byte every few seconds, is given up on after one such window, whatever it announced).
+     */
+    public record Limits(Duration connect, Duration stall, long minBytes) {
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(30), Duration.ofSeconds(30), 1024);
     }
 
-    Downloader(HttpClient client, Progress.Factory progress) {
+    /** A verified download: its SHA-256, and whether it was checked against one published or stated by the server. */
+    public record Fetched(String sha256, boolean checked) {
+    }
+
+    private final HttpClient client;
+    private final Progress.Factory progress;
+    private final Limits limits;
+
+    public Downloader(Progress.Factory progress) {
+        this(progress, Limits.DEFAULT);
+    }
+
+    public Downloader(Progress.Factory progress, Limits limits) {
+        this(HttpClient.newBuilder().connectTimeout(limits.connect())
+                .followRedirects(HttpClient.Redirect.NORMAL).build(), progress, limits);
+    }
+
+    Downloader(HttpClient client, Progress.Factory progress, Limits limits) {
         this.client = client;
         this.progress = progress;
+        this.limits = limits;
     }
 
     /**
      * Downloads {@code url} to {@code target} (its folder is created).
      *
      * @param expectedSha256 the published SHA-256 (lowercase hex), or null to use the server's
-     * @return the SHA-256 of the file now at {@code target}
+     * @param maxBytes       the most the file can have: a larger announced or streamed body is refused
+     * @return the SHA-256 of the file now at {@code target}, and whether it was checked against a stated one
      */
-    public String download(URI url, Path target, String expectedSha256, String label) throws IOException {
+    public Fetched download(URI url, Path target, String expectedSha256, String label, long maxBytes) throws IOException {
         Files.createDirectories(target.toAbsolutePath().getParent());
         Path part = target.resolveSibling(target.getFileName() + ".part");
         OutputFiles.refuseNonRegular(target);
@@ -107,28 +131,44 @@ public final class Downloader {
                         + (status == 404 ? " (not found)" : status >= 500 ? " (server error; try again later)" : "")
                         + "; nothing was saved to " + target);
             }
-            long len = response.headers().firstValueAsLong("content-length").orElse(-1);
-            total = len;
+            total = announcedLength(response, url, target);
+        }
+        if (total > maxBytes) {
+            response.body().close();
+            throw new DownloadException("the server announces " + total + " bytes for " + url + ", more than the " + maxBytes
+                    + " this file can have; nothing was saved to " + target);
         }
         String sha = expectedSha256 != null ? expectedSha256.toLowerCase(Locale.ROOT) : linkedEtag(response).orElse(null);
         MessageDigest md = sha256();
         if (start > 0) hashExisting(part, start, md);
         long written = start;
+        Watchdog watchdog = new Watchdog(limits.stall(), limits.minBytes(), start);
         try (InputStream in = response.body();
              OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                      start > 0 ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
-             Progress bar = progress.start(label, start, total)) {
+             Progress bar = progress.start(label, start, total);
+             watchdog) {
             byte[] buf = new byte[1 << 20];
             int n;
             while ((n = in.read(buf)) > 0) {
+                if (n > maxBytes - written) {
+                    throw new DownloadException("the server sent more than the " + maxBytes + " bytes " + url
+                            + " can have; the download was stopped and deleted, nothing was saved to " + target);
+                }
                 out.write(buf, 0, n);
                 md.update(buf, 0, n);
                 written += n;
+                watchdog.progress(written);
                 bar.update(written);
             }
+        } catch (DownloadException e) {
+            Files.deleteIfExists(part);
+            throw e;
         } catch (IOException e) {
+            if (watchdog.fired()) throw stalled(url, part, written, total);
             throw interrupted(url, part, written, total, e);
         }
+        if (watchdog.fired()) throw stalled(url, part, written, total);
         if (total >= 0 && written != total) throw interrupted(url, part, written, total, null);
         String got = HexFormat.of().formatHex(md.digest());
         if (sha != null && !sha.equals(got)) {
@@ -142,16 +182,48 @@ public final class Downloader {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
         }
-        return got;
+        return new Fetched(got, sha != null);
+    }
+
+    /**
+     * The announced body length, or -1 when none is announced. A negative or unparsable
+     * {@code Content-Length} is refused: on a kept-alive connection the client would wait for bytes
+     * that never come.
+     */
+    private static long announcedLength(HttpResponse<InputStream> response, URI url, Path target) throws IOException {
+        Optional<String> v = response.headers().firstValue("content-length");
+        if (v.isEmpty()) return -1;
+        long n;
+        try {
+            n = Long.parseLong(v.get().strip());
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 0) {
+            response.body().close();
+            throw new DownloadException("the server announced Content-Length '" + v.get() + "' for " + url
+                    + ", which is not a length; nothing was saved to " + target);
+        }
+        return n;
+    }
+
+    private DownloadException stalled(URI url, Path part, long written, long total) {
+        return new DownloadException("download of " + url + " stalled: fewer than " + limits.minBytes() + " bytes in "
+                + limits.stall().toSeconds() + " s after " + written + (total >= 0 ? " of " + total : "") + " bytes; the "
+                + written + " bytes are kept in " + part + " and the next run resumes from there");
     }
 
     private HttpResponse<InputStream> send(URI url, long from, Path target) throws IOException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(Duration.ofMinutes(10)).GET();
+        // the headers must be complete within one stall window (a server trickling them is given up on)
+        HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(limits.stall()).GET();
         if (from > 0) b.header("Range", "bytes=" + from + "-");
         try {
             return client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (ConnectException | UnknownHostException | HttpConnectTimeoutException e) {
             throw offline(url, target, e);
+        } catch (java.net.http.HttpTimeoutException e) {
+            throw new DownloadException("downloading " + url + " failed: no complete response within "
+                    + limits.stall().toSeconds() + " s; nothing was saved to " + target);
         } catch (IOException e) {
             if (e.getCause() instanceof ConnectException || e.getCause() instanceof UnknownHostException) {
                 throw offline(url, target, e);

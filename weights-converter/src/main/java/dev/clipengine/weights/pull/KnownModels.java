@@ -15,14 +15,40 @@ import java.util.Optional;
  * {@code openai/clip-vit-*} repositories at {@code resolve/main}. No SHA-256 of those files is
  * published in code we can cite, so none is pinned: the download is verified against the
  * {@code X-Linked-ETag} the Hub sends for LFS files (the file's SHA-256, as the server states it:
- * this catches a damaged or truncated transfer, not a compromised server), and against the
- * announced size when there is no such header (config.json is a small non-LFS file).
+ * this catches a damaged or truncated transfer, not a compromised server). When a server states no
+ * checksum either (config.json is a small non-LFS file), the SHA-256 of the first download is
+ * recorded beside it and every later use is checked against that record (see {@link Downloader}).
  */
 public final class KnownModels {
 
-    /** One file of a model: where it is, what to call it, its published SHA-256 (null: none published). */
-    public record RemoteFile(String url, String fileName, String sha256) {
+    /**
+     * One file of a model: where it is, what to call it, its published SHA-256 (null: none published),
+     * and the most bytes it can have: a download the server announces or streams past that is refused,
+     * so a broken or hostile server cannot fill the disk.
+     */
+    public record RemoteFile(String url, String fileName, String sha256, long maxBytes) {
+        /** A file of unknown size (a user's {@code --url}): capped at {@link #UNKNOWN_MAX_BYTES}. */
+        public RemoteFile(String url, String fileName, String sha256) {
+            this(url, fileName, sha256, UNKNOWN_MAX_BYTES);
+        }
     }
+
+    /** Cap for a file of a model we do not know: more than any CLIP checkpoint (ViT-bigG/14 in fp32 is 10 GB). */
+    public static final long UNKNOWN_MAX_BYTES = 16L << 30;
+
+    /**
+     * The cap for a checkpoint of {@code parameters} weights: 4 bytes each (fp32; OpenAI's fp16 archives
+     * are half that), 5 % for headers, alignment and TorchScript code, and 16 MiB for small models.
+     */
+    static long maxBytes(long parameters) {
+        return parameters * 4 * 105 / 100 + (16L << 20);
+    }
+
+    /** Parameter counts of the architectures (OpenCLIP's model cards; text tower, vision tower and projections). */
+    static final long PARAMS_B32 = 151_277_313L, PARAMS_B16 = 149_620_737L, PARAMS_L14 = 427_616_513L,
+            PARAMS_L14_336 = 427_944_193L;
+    /** config.json of a Hugging Face CLIP is about 4 KB. */
+    static final long CONFIG_MAX_BYTES = 1L << 20;
 
     /**
      * A model: its name, the files to fetch (the first is what is converted, or the folder of all of
@@ -42,26 +68,26 @@ public final class KnownModels {
     public static final String OPENAI_BASE = "https://openaipublic.azureedge.net/";
     public static final String HF_BASE = "https://huggingface.co/";
 
-    private static KnownModel openai(String name, String sha, String file, int vh, int th) {
-        return new KnownModel(name, List.of(new RemoteFile(OPENAI_BASE + "clip/models/" + sha + "/" + file, file, sha)),
-                new HeadCounts(vh, th), false);
+    private static KnownModel openai(String name, String sha, String file, int vh, int th, long params) {
+        return new KnownModel(name, List.of(new RemoteFile(OPENAI_BASE + "clip/models/" + sha + "/" + file, file, sha,
+                maxBytes(params))), new HeadCounts(vh, th), false);
     }
 
-    private static KnownModel hf(String repo) {
+    private static KnownModel hf(String repo, long params) {
         String base = HF_BASE + repo + "/resolve/main/";
-        return new KnownModel(repo, List.of(new RemoteFile(base + "model.safetensors", "model.safetensors", null),
-                new RemoteFile(base + "config.json", "config.json", null)), HeadCounts.NONE, true);
+        return new KnownModel(repo, List.of(new RemoteFile(base + "model.safetensors", "model.safetensors", null, maxBytes(params)),
+                new RemoteFile(base + "config.json", "config.json", null, CONFIG_MAX_BYTES)), HeadCounts.NONE, true);
     }
 
     private static final List<KnownModel> ALL = List.of(
-            openai("ViT-B/32", "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af", "ViT-B-32.pt", 12, 8),
-            openai("ViT-B/16", "5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f", "ViT-B-16.pt", 12, 8),
-            openai("ViT-L/14", "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836", "ViT-L-14.pt", 16, 12),
-            openai("ViT-L/14@336px", "3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02", "ViT-L-14-336px.pt", 16, 12),
-            hf("openai/clip-vit-base-patch32"),
-            hf("openai/clip-vit-base-patch16"),
-            hf("openai/clip-vit-large-patch14"),
-            hf("openai/clip-vit-large-patch14-336"));
+            openai("ViT-B/32", "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af", "ViT-B-32.pt", 12, 8, PARAMS_B32),
+            openai("ViT-B/16", "5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f", "ViT-B-16.pt", 12, 8, PARAMS_B16),
+            openai("ViT-L/14", "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836", "ViT-L-14.pt", 16, 12, PARAMS_L14),
+            openai("ViT-L/14@336px", "3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02", "ViT-L-14-336px.pt", 16, 12, PARAMS_L14_336),
+            hf("openai/clip-vit-base-patch32", PARAMS_B32),
+            hf("openai/clip-vit-base-patch16", PARAMS_B16),
+            hf("openai/clip-vit-large-patch14", PARAMS_L14),
+            hf("openai/clip-vit-large-patch14-336", PARAMS_L14_336));
 
     private KnownModels() {
     }

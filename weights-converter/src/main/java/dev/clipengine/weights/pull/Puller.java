@@ -53,8 +53,13 @@ public final class Puller {
     private final Consumer<String> log;
 
     public Puller(Options options, Progress.Factory progress, Consumer<String> log) {
+        this(options, progress, log, Downloader.Limits.DEFAULT);
+    }
+
+    /** As above, with the download time limits given (tests shorten them). */
+    public Puller(Options options, Progress.Factory progress, Consumer<String> log, Downloader.Limits limits) {
         this.options = options;
-        this.downloader = new Downloader(progress);
+        this.downloader = new Downloader(progress, limits);
         this.log = log;
     }
 
@@ -83,17 +88,35 @@ public final class Puller {
 
     private Path fetch(RemoteFile f, Path target) throws IOException {
         URI url = url(f.url(), options.baseUrl());
+        Path record = ChecksumRecord.of(target);
         if (Files.isRegularFile(target)) {
-            if (f.sha256() == null || Sha256.of(target).equals(f.sha256())) return target;
-            log.accept("warning: " + target + " does not match its published SHA-256; downloading it again");
+            String want = f.sha256() != null ? f.sha256() : ChecksumRecord.read(record);
+            String have = Sha256.of(target);
+            if (want == null) {
+                // cached before checksums were recorded (or put there by hand): record it now, once, and say so
+                ChecksumRecord.write(record, have);
+                log.accept(target + ": no SHA-256 was published for it; recorded its SHA-256 " + have + " in " + record
+                        + ", later runs check the cached file against it");
+                return target;
+            }
+            if (want.equals(have)) return target;
+            log.accept("warning: " + target + " does not match its " + (f.sha256() != null ? "published" : "recorded")
+                    + " SHA-256; downloading it again");
             Files.delete(target);
+            Files.deleteIfExists(record);
         }
         if (options.offline()) {
             throw new DownloadException("offline (" + ENV_OFFLINE + " is set) and " + target + " is not in the cache; "
                     + "download " + url + " by other means and put it there"
                     + (f.sha256() == null ? "" : " (SHA-256 " + f.sha256() + ")") + ", then run this again");
         }
-        downloader.download(url, target, f.sha256(), f.fileName());
+        Downloader.Fetched got = downloader.download(url, target, f.sha256(), f.fileName(), f.maxBytes());
+        if (f.sha256() == null) ChecksumRecord.write(record, got.sha256());
+        if (!got.checked()) {
+            log.accept(url + ": neither published nor stated by the server, so its SHA-256 " + got.sha256()
+                    + " was computed on this first download and recorded in " + record
+                    + "; later runs check the cached file against it");
+        }
         return target;
     }
 
