@@ -39,6 +39,7 @@ public final class ClipCli implements Runnable {
 
     public static void main(String[] args) {
         WeightsMain.exitOnUncaughtErrors();
+        ChildJvm.exitWithLauncher();
         System.exit(run(args));
     }
 

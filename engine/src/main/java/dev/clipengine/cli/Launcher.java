@@ -15,7 +15,9 @@ import java.util.List;
  * so when the JVM was started without {@code --add-modules jdk.incubator.vector} this class starts
  * the same JVM again with it (and native access enabled), forwarding the caller's JVM options,
  * arguments, standard streams and exit code. The incubator warning the child JVM prints is dropped
- * so that errors stay one line. Nothing here touches the Vector API itself.
+ * so that errors stay one line. The two processes live and die together ({@link ChildJvm}): a signal
+ * that stops the launcher stops the child, and a child whose launcher was killed exits. Nothing here
+ * touches the Vector API itself.
  */
 public final class Launcher {
 
@@ -46,19 +48,16 @@ public final class Launcher {
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         cmd.add("-D" + RELAUNCHED + "=true");
+        cmd.add(ChildJvm.launcherPidOption());
         cmd.add("-cp");
         cmd.add(ownJar());
         cmd.add(ClipCli.class.getName());
         cmd.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(cmd)
+            ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectInput(ProcessBuilder.Redirect.INHERIT)
-                    .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-                    .start();
-            Thread pump = Thread.ofPlatform().daemon().start(() -> copyDroppingWarning(p.getErrorStream(), System.err));
-            int code = p.waitFor();
-            pump.join();
-            return code;
+                    .redirectOutput(ProcessBuilder.Redirect.INHERIT);
+            return ChildJvm.run(pb, err -> copyDroppingWarning(err, System.err));
         } catch (IOException e) {
             System.err.println("error: could not start " + cmd.get(0) + ": " + e.getMessage());
             return 2;

@@ -80,6 +80,7 @@ public final class Main {
         cmd.addAll(moduleFlags(jars));
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         cmd.add("-D" + RELAUNCHED + "=true");
+        cmd.add(dev.clipengine.cli.ChildJvm.launcherPidOption());
         cmd.add("-cp");
         cmd.add((ownJar == null ? System.getProperty("java.class.path") : ownJar.toString()) + File.pathSeparator + jars + File.separator + "*");
         cmd.add("dev.clipengine.spark.SparkCli");   // by name: loading it here could pull in Spark classes
@@ -92,11 +93,8 @@ public final class Main {
         if (System.getenv("SPARK_HOME") == null) pb.environment().put("SPARK_HOME", home.toString());
         if (System.getenv("SPARK_SCALA_VERSION") == null) pb.environment().put("SPARK_SCALA_VERSION", "2.13");
         try {
-            Process p = pb.start();
-            Thread pump = Thread.ofPlatform().daemon().start(() -> Launcher.copyDroppingWarning(p.getErrorStream(), System.err));
-            int code = p.waitFor();
-            pump.join();
-            return code;
+            // the child stops with this launcher and this launcher with the child (see ChildJvm)
+            return dev.clipengine.cli.ChildJvm.run(pb, err -> Launcher.copyDroppingWarning(err, System.err));
         } catch (IOException e) {
             System.err.println("error: could not start " + cmd.get(0) + ": " + e.getMessage());
             return 2;

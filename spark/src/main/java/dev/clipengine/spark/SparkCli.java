@@ -30,12 +30,15 @@ public final class SparkCli implements Runnable {
         if (System.getProperty("log4j2.configurationFile") == null && System.getProperty("log4j.configurationFile") == null) {
             System.setProperty("log4j2.configurationFile", LOG_CONFIG);
         }
+        dev.clipengine.weights.WeightsMain.exitOnUncaughtErrors();
+        dev.clipengine.cli.ChildJvm.exitWithLauncher();
         System.exit(run(args));
     }
 
     /** Runs the command line and returns the exit code (tests call this inside their JVM and Spark session). */
     public static int run(String... args) {
-        return newCommandLine().execute(args);
+        // JVM errors end as one line and exit 2 too (picocli rethrows them)
+        return dev.clipengine.weights.WeightsMain.execute(newCommandLine(), args);
     }
 
     static CommandLine newCommandLine() {
