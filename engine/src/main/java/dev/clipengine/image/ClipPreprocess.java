@@ -26,7 +26,35 @@ public final class ClipPreprocess {
 
     /** {@code normalize(centerCrop(resizeShortSide(img, size), size))}: CHW float32, {@code 3*size*size}. */
     public static float[] clipPixels(RgbImage img, int size) {
-        return normalize(centerCrop(resizeShortSide(img, size), size));
+        return normalize(resizeShortSideCenterCrop(img, size));
+    }
+
+    /**
+     * {@code centerCrop(resizeShortSide(img, size), size)}, pixel for pixel, computing only the
+     * {@code size x size} window the crop keeps. The resized image itself can be enormous: a 1x100000
+     * image at 336 resizes to 336x33600000 (34 GB, past any array); each output pixel of a separable
+     * resize depends only on its own row's and column's coefficients, so the window is computed alone,
+     * in memory and time proportional to {@code size²} plus the source rows it reads.
+     */
+    public static RgbImage resizeShortSideCenterCrop(RgbImage src, int size) {
+        if (size <= 0) throw new IllegalArgumentException("size must be positive, got " + size);
+        int w = src.width(), h = src.height();
+        long newW, newH;
+        if (w <= h) {
+            newW = size;
+            newH = (long) ((double) ((long) size * h) / w);
+        } else {
+            newH = size;
+            newW = (long) ((double) ((long) size * w) / h);
+        }
+        if (newW > Integer.MAX_VALUE || newH > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("image of " + w + "x" + h + " is too thin to resize to " + size
+                    + " on its short side (" + newW + "x" + newH + ")");
+        }
+        if (newW < size || newH < size) return centerCrop(resizeShortSide(src, size), size); // pads: small anyway
+        int top = (int) Math.rint((newH - size) / 2.0);
+        int left = (int) Math.rint((newW - size) / 2.0);
+        return resizeBicubicWindow(src, (int) newW, (int) newH, left, top, size, size);
     }
 
     /**
@@ -115,30 +143,44 @@ public final class ClipPreprocess {
         if (outW <= 0 || outH <= 0) throw new IllegalArgumentException("output size must be positive: " + outW + "x" + outH);
         int inW = src.width(), inH = src.height();
         if (inW == outW && inH == outH) return new RgbImage(inW, inH, src.rgb().clone());
-        Coeffs vert = Coeffs.of(inH, outH);
-        byte[] cur = src.rgb();
-        int curW = inW;
-        int rowOffset = 0; // source row held at row 0 of cur
-        if (outW != inW) {
-            int first = vert.bounds[0];
-            int last = vert.bounds[(outH - 1) * 2] + vert.bounds[(outH - 1) * 2 + 1];
-            if (outH == inH) { // no vertical pass: every row is needed
-                first = 0;
-                last = inH;
-            }
-            cur = horizontal(cur, inW, first, last - first, Coeffs.of(inW, outW), outW);
-            curW = outW;
-            rowOffset = first;
+        return resizeBicubicWindow(src, outW, outH, 0, 0, outW, outH);
+    }
+
+    /**
+     * The {@code winW x winH} window at {@code (x0, y0)} of {@code resizeBicubic(src, outW, outH)}, bit for
+     * bit, without computing the rest (coefficients are made for the window's rows and columns only).
+     */
+    static RgbImage resizeBicubicWindow(RgbImage src, int outW, int outH, int x0, int y0, int winW, int winH) {
+        int inW = src.width(), inH = src.height();
+        if (Math.multiplyExact(Math.multiplyExact((long) winW, winH), 3L) > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("resized image of " + winW + "x" + winH + " is too large");
         }
-        if (outH != inH) cur = vertical(cur, curW, rowOffset, vert, outH);
-        return new RgbImage(outW, outH, cur);
+        // a pass whose dimension is unchanged is skipped (Pillow does the same): it only selects
+        Coeffs vert = outH == inH ? null : Coeffs.of(inH, outH, y0, winH);
+        int first = vert == null ? y0 : vert.bounds[0];
+        int last = vert == null ? y0 + winH : vert.bounds[(winH - 1) * 2] + vert.bounds[(winH - 1) * 2 + 1];
+        for (int i = 0; vert != null && i < winH; i++) first = Math.min(first, vert.bounds[i * 2]);
+        byte[] cur = outW == inW ? columns(src.rgb(), inW, first, last - first, x0, winW)
+                : horizontal(src.rgb(), inW, first, last - first, Coeffs.of(inW, outW, x0, winW), winW);
+        if (vert != null) cur = vertical(cur, winW, first, vert, winH);
+        return new RgbImage(winW, winH, cur);
+    }
+
+    /** Rows {@code [firstRow, +rows)}, columns {@code [x0, +w)} of an RGB image {@code inW} wide. */
+    private static byte[] columns(byte[] in, int inW, int firstRow, int rows, int x0, int w) {
+        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(rows, w), 3)];
+        for (int y = 0; y < rows; y++) {
+            System.arraycopy(in, ((firstRow + y) * inW + x0) * 3, out, y * w * 3, w * 3);
+        }
+        return out;
     }
 
     private static byte[] horizontal(byte[] in, int inW, int firstRow, int rows, Coeffs c, int outW) {
-        byte[] out = new byte[rows * outW * 3];
+        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(rows, outW), 3)];
         int[] k = c.fixed;
         for (int yy = 0; yy < rows; yy++) {
-            int rowBase = (yy + firstRow) * inW * 3;
+            long rowBase0 = ((long) (yy + firstRow) * inW) * 3;
+            int rowBase = Math.toIntExact(rowBase0);
             int outBase = yy * outW * 3;
             for (int xx = 0; xx < outW; xx++) {
                 int xmin = c.bounds[xx * 2], xcount = c.bounds[xx * 2 + 1], kb = xx * c.ksize;
@@ -159,7 +201,7 @@ public final class ClipPreprocess {
     }
 
     private static byte[] vertical(byte[] in, int w, int rowOffset, Coeffs c, int outH) {
-        byte[] out = new byte[outH * w * 3];
+        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(outH, w), 3)];
         int[] k = c.fixed;
         int stride = w * 3;
         for (int yy = 0; yy < outH; yy++) {
@@ -188,18 +230,22 @@ public final class ClipPreprocess {
         return 0.0;
     }
 
-    /** Pillow's {@code precompute_coeffs} + {@code normalize_coeffs_8bpc} for box {@code (0, inSize)}. */
+    /**
+     * Pillow's {@code precompute_coeffs} + {@code normalize_coeffs_8bpc} for box {@code (0, inSize)}, for
+     * the output positions {@code [from, from + count)} only (entry {@code i} is position {@code from + i}).
+     */
     private record Coeffs(int ksize, int[] bounds, int[] fixed) {
-        static Coeffs of(int inSize, int outSize) {
+        static Coeffs of(int inSize, int outSize, int from, int count) {
             float in0 = 0f, in1 = inSize;
             double scale = (double) (in1 - in0) / outSize;
             double filterscale = Math.max(scale, 1.0);
             double support = 2.0 * filterscale; // BICUBIC support 2
             int ksize = (int) Math.ceil(support) * 2 + 1;
-            int[] bounds = new int[outSize * 2];
-            int[] fixed = new int[outSize * ksize];
+            int[] bounds = new int[count * 2];
+            int[] fixed = new int[Math.multiplyExact(count, ksize)];
             double[] k = new double[ksize];
-            for (int xx = 0; xx < outSize; xx++) {
+            for (int i = 0; i < count; i++) {
+                int xx = from + i;
                 double center = in0 + (xx + 0.5) * scale;
                 double ww = 0.0;
                 double ss = 1.0 / filterscale;
@@ -218,11 +264,11 @@ public final class ClipPreprocess {
                 }
                 for (int x = 0; x < ksize; x++) {
                     double v = x < xmax ? k[x] : 0.0;
-                    fixed[xx * ksize + x] = v < 0 ? (int) (-0.5 + v * (1 << PRECISION_BITS))
+                    fixed[i * ksize + x] = v < 0 ? (int) (-0.5 + v * (1 << PRECISION_BITS))
                             : (int) (0.5 + v * (1 << PRECISION_BITS));
                 }
-                bounds[xx * 2] = xmin;
-                bounds[xx * 2 + 1] = xmax;
+                bounds[i * 2] = xmin;
+                bounds[i * 2 + 1] = xmax;
             }
             return new Coeffs(ksize, bounds, fixed);
         }

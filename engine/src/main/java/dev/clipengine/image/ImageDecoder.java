@@ -37,7 +37,8 @@ import javax.imageio.stream.ImageInputStream;
  * </ul>
  * Every failure is an {@link IOException} whose message is one line naming the file: missing file,
  * empty file, not an image (with the first bytes), truncated or corrupt data, CMYK/YCCK JPEG,
- * more than {@link #MAX_PIXELS} pixels (checked from the header before any pixel is decoded).
+ * more than {@link #MAX_PIXELS} pixels, or more than the file's bytes can code, or a header that
+ * contradicts itself ({@link EncodedImageCheck}), all checked before any pixel is decoded.
  */
 public final class ImageDecoder {
     private ImageDecoder() {}
@@ -91,6 +92,8 @@ public final class ImageDecoder {
             int comps = jpegComponents(head);
             if (comps == 4) throw fail(name, "CMYK/YCCK JPEG is not supported (convert it to RGB first)");
         }
+        String unsound = EncodedImageCheck.structure(format, format == Format.JPEG ? bytes : head);
+        if (unsound != null) throw fail(name, unsound);
         RgbImage img;
         try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             if (iis == null) throw fail(name, "cannot open");
@@ -115,6 +118,9 @@ public final class ImageDecoder {
                     throw fail(name, "image size " + w + "x" + h + " (" + ((long) w * h) + " pixels) exceeds the limit of "
                             + MAX_PIXELS + " pixels (possible decompression bomb)");
                 }
+                // checked before the reader allocates its raster for the declared size
+                String tooMany = EncodedImageCheck.pixelsVersusData(format, w, h, bytes.length);
+                if (tooMany != null) throw fail(name, tooMany);
                 BufferedImage bi;
                 try {
                     ImageReadParam param = reader.getDefaultReadParam();

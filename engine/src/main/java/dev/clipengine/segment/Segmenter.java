@@ -65,7 +65,7 @@ public final class Segmenter {
         RgbImage input;
         int outW, outH;
         if (options.protocol() == SegmentOptions.Protocol.CLIPTRASE) {
-            input = ClipPreprocess.centerCrop(ClipPreprocess.resizeShortSide(original, s), s);
+            input = ClipPreprocess.resizeShortSideCenterCrop(original, s); // only the kept window is resized
             outW = outH = s;
         } else {
             input = fullProtocolInput(original, s, patch);
