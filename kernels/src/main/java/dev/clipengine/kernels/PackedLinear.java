@@ -1,5 +1,9 @@
 package dev.clipengine.kernels;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.WeakReference;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -10,7 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The price is memory: 4 bytes per weight on the heap, on top of the mapped file. {@link #tryPack} therefore packs
  * only while all packed weights together stay within {@link #budget()}, a share of the heap; past it callers keep
  * packing on the fly, so a small {@code -Xmx} degrades speed gracefully, never into an OutOfMemoryError or a
- * collector that never stops marking.
+ * collector that never stops marking. A packing stops counting when the weights it was made from are closed
+ * (the model's mapping) or when it is collected, so loading and closing models in one JVM never runs the budget
+ * out.
  *
  * <p>Layout: panel p (output columns {@code [p·NR, p·NR+NR)}) starts at {@code p·NR·K}; within it, element
  * (k, j) is at {@code k·NR + j}, i.e. every depth block is exactly what {@link PanelPacker#pack} would produce.
@@ -24,6 +30,8 @@ public final class PackedLinear {
     static final double HEAP_SHARE = Double.parseDouble(System.getProperty("clipengine.packedHeapShare", "0.4"));
 
     private static final AtomicLong PACKED_BYTES = new AtomicLong();
+    /** The packings counted in {@link #PACKED_BYTES}, until their model closes. */
+    private static final Queue<Reservation> LIVE = new ConcurrentLinkedQueue<>();
 
     private final float[] data;
     private final int rows, cols;
@@ -58,7 +66,37 @@ public final class PackedLinear {
      */
     public static PackedLinear tryPack(WeightMatrix w) {
         long bytes = 4L * ((w.rows() + Gemm.NR - 1) / Gemm.NR) * Gemm.NR * w.cols();
-        return reserve(bytes) ? of(w) : null;
+        if (!reserve(bytes)) return null;
+        PackedLinear p = of(w);
+        LIVE.add(new Reservation(w.data().scope(), new WeakReference<>(p), bytes));
+        return p;
+    }
+
+    /**
+     * Bytes of packed weights counted against the budget now (for tests and diagnostics). Packings whose
+     * model was closed are subtracted first.
+     */
+    public static long packedBytes() {
+        release();
+        return PACKED_BYTES.get();
+    }
+
+    /**
+     * What one {@link #tryPack} counted, and what ends it: the weights' memory closing (a model's
+     * {@code close()} closes the mapping its weights are slices of) or the packed copy being collected
+     * (weights on the heap have no scope that closes). Holds no reference to the packed data.
+     */
+    private record Reservation(MemorySegment.Scope source, WeakReference<PackedLinear> packed, long bytes) {
+        boolean ended() {
+            return !source.isAlive() || packed.refersTo(null);
+        }
+    }
+
+    /** Returns the bytes of every ended reservation to the budget. */
+    static void release() {
+        for (Reservation r : LIVE) {
+            if (r.ended() && LIVE.remove(r)) PACKED_BYTES.addAndGet(-r.bytes());
+        }
     }
 
     /** Heap kept free of packed weights: below this much heap, nothing is pre-packed. */
@@ -74,8 +112,18 @@ public final class PackedLinear {
         return (long) (Math.max(0, Runtime.getRuntime().maxMemory() - HEAP_RESERVED) * HEAP_SHARE);
     }
 
-    /** Counts {@code bytes} against the budget if they fit (packed weights live as long as their model). */
+    /**
+     * Counts {@code bytes} against the budget if they fit (packed weights live as long as their model). When they
+     * do not, what closed models held is given back first: the budget outlived the models that spent it (from the
+     * 7th ViT-B/16 load in one JVM nothing was packed any more and encoding slowed).
+     */
     static boolean reserve(long bytes) {
+        if (tryReserve(bytes)) return true;
+        release();
+        return tryReserve(bytes);
+    }
+
+    private static boolean tryReserve(long bytes) {
         long budget = budget();
         long used;
         do {
