@@ -22,9 +22,9 @@ import java.nio.file.Path;
  * {@code target/fuzz}). A longer run by hand, e.g. 10 minutes of this target:
  * <pre>
  * mvn -q -pl weights-converter test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/cp.txt
- * cd weights-converter &amp;&amp; mkdir -p target/corpus &amp;&amp; java -cp target/test-classes:target/classes:$(cat target/cp.txt) \
+ * cd weights-converter &amp;&amp; mkdir -p target/corpus &amp;&amp; java -Xmx512m --add-modules jdk.incubator.vector -cp target/test-classes:target/classes:$(cat target/cp.txt) \
  *   com.code_intelligence.jazzer.Jazzer --target_class=dev.clipengine.weights.torch.TorchZipFuzzTest \
- *   --instrumentation_includes='dev.clipengine.**' -max_total_time=600 \
+ *   --instrumentation_includes='dev.clipengine.**' -max_total_time=600 -rss_limit_mb=1536 -timeout=5 \
  *   target/corpus src/test/resources/dev/clipengine/weights/torch/TorchZipFuzzTestInputs/open
  * </pre>
  * (the same with {@code UnpicklerFuzzTest} / {@code dev.clipengine.weights.SafetensorsFuzzTest} and
