@@ -6,16 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -92,44 +87,19 @@ class HostileImagesTest {
 
     @Test
     void aGifFrameOfThirteenThousandSquaredWithOnePixelOfData() throws IOException {
-        ByteArrayOutputStream g = new ByteArrayOutputStream();
-        g.writeBytes("GIF89a".getBytes());
-        le16(g, 13000); le16(g, 13000); g.write(0); g.write(0); g.write(0); // logical screen, no colour table
-        g.write(0x2C); le16(g, 0); le16(g, 0); le16(g, 13000); le16(g, 13000);
-        g.write(0x80); // local colour table of 2 entries
-        g.writeBytes(new byte[] {0, 0, 0, (byte) 255, (byte) 255, (byte) 255});
-        g.write(2); // LZW minimum code size
-        g.write(2); g.write(0x44); g.write(0x01); // clear, pixel 0, end (3-bit codes)
-        g.write(0); g.write(0x3B);
-        refused("bomb.gif", g.toByteArray(), "declares 13000x13000 (169000000 pixels) but holds only");
+        refused("bomb.gif", HostileImages.gifBomb(), "declares 13000x13000 (169000000 pixels) but holds only");
     }
 
     @Test
     void aBmpPaletteOfTwoToTheThirtyOneColours() throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(14 + 40 + 4 * 256 + 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.put((byte) 'B').put((byte) 'M').putInt(b.capacity()).putInt(0).putInt(14 + 40 + 4 * 256);
-        b.putInt(40).putInt(1).putInt(1).putShort((short) 1).putShort((short) 8).putInt(0).putInt(4).putInt(2835).putInt(2835)
-                .putInt(Integer.MAX_VALUE).putInt(0);
-        refused("palette.bmp", b.array(), "a palette of 2147483647 colours for 8-bit pixels (at most 256)");
+        refused("palette.bmp", HostileImages.bmpHugePalette(), "a palette of 2147483647 colours for 8-bit pixels (at most 256)");
     }
 
     @Test
     void aJpegApp1SegmentOfLengthOne() throws IOException {
-        ByteArrayOutputStream jpg = new ByteArrayOutputStream();
-        ImageIO.write(new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB), "jpg", jpg);
-        byte[] good = jpg.toByteArray();
-        byte[] bad = new byte[good.length + 4];
-        bad[0] = (byte) 0xFF; bad[1] = (byte) 0xD8;
-        bad[2] = (byte) 0xFF; bad[3] = (byte) 0xE1; bad[4] = 0; bad[5] = 1; // APP1, length 1
-        System.arraycopy(good, 2, bad, 6, good.length - 2);
-        refused("app1.jpg", bad, "segment 0xFFE1 at byte 2 declares length 1");
+        refused("app1.jpg", HostileImages.jpegApp1LengthOne(), "segment 0xFFE1 at byte 2 declares length 1");
         // the same file without the bad segment decodes
-        Path ok = Files.write(tmp.resolve("ok.jpg"), good);
+        Path ok = Files.write(tmp.resolve("ok.jpg"), HostileImages.jpeg());
         assertEquals(16, ImageDecoder.read(ok).width());
-    }
-
-    private static void le16(ByteArrayOutputStream o, int v) {
-        o.write(v);
-        o.write(v >>> 8);
     }
 }
