@@ -19,12 +19,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Issue 16 case 5: killing {@code java -jar engine.jar} (the launcher) with SIGKILL or SIGTERM in the
  * middle of a long {@code segment} batch stops the re-launched worker JVM too, within a second or two,
- * and nothing more is written afterwards (it used to run on: 117 of 120 outputs came after the kill).
+ * and nothing more is written afterwards (it used to run on: 117 of 120 outputs came after the kill);
+ * killing the worker ends the launcher with the worker's status.
  */
 class LauncherIT {
 
     @ParameterizedTest
-    @ValueSource(strings = {"KILL", "TERM"})
+    @ValueSource(strings = {"KILL", "TERM", "WORKER"})
     void theWorkerDiesWithTheLauncher(String signal, @TempDir Path tmp) throws Exception {
         Path jar = Path.of(System.getProperty("engine.jar", "target/engine.jar"));
         assertTrue(Files.isRegularFile(jar), "engine.jar not built at " + jar.toAbsolutePath());
@@ -49,8 +50,13 @@ class LauncherIT {
             }
             List<ProcessHandle> workers = launcher.descendants().toList();
             assertFalse(workers.isEmpty(), "the launcher re-launched no worker JVM");
-            if (signal.equals("KILL")) launcher.destroyForcibly(); else launcher.destroy();
+            switch (signal) {
+                case "KILL" -> launcher.destroyForcibly();
+                case "TERM" -> launcher.destroy();
+                default -> workers.forEach(ProcessHandle::destroyForcibly); // the launcher dies with its worker
+            }
             assertTrue(launcher.waitFor(10, TimeUnit.SECONDS), "the launcher did not end");
+            if (signal.equals("WORKER")) assertEquals(137, launcher.exitValue(), "the worker's SIGKILL status is passed on");
             for (ProcessHandle w : workers) {
                 w.onExit().get(5, TimeUnit.SECONDS); // throws TimeoutException if the worker outlives it
                 assertFalse(w.isAlive());
