@@ -36,6 +36,7 @@ final class ServerProcess implements AutoCloseable {
     final Process process;
     final URI base;
     private final StringBuffer stderr;
+    private Thread stderrPump;
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     private ServerProcess(Process process, URI base, StringBuffer stderr) {
@@ -74,7 +75,7 @@ final class ServerProcess implements AutoCloseable {
         args.addAll(List.of(extra));
         Process p = new ProcessBuilder(javaCommand(jvmOptions, args)).start();
         StringBuffer err = new StringBuffer();
-        Thread.ofPlatform().daemon().start(() -> pump(p.getErrorStream(), err));
+        Thread errPump = Thread.ofPlatform().daemon().start(() -> pump(p.getErrorStream(), err));
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -83,11 +84,19 @@ final class ServerProcess implements AutoCloseable {
             if (m.find()) {
                 BufferedReader rest = out;
                 Thread.ofPlatform().daemon().start(() -> pump(rest, new StringBuffer()));
-                return new ServerProcess(p, URI.create(m.group(1)), err);
+                ServerProcess server = new ServerProcess(p, URI.create(m.group(1)), err);
+                server.stderrPump = errPump;
+                return server;
             }
         }
         p.destroyForcibly();
         throw new AssertionError("serve did not start: " + err);
+    }
+
+    /** Everything the server wrote on stderr, once it has exited (the pump has read to the end). */
+    String finalLog() throws InterruptedException {
+        stderrPump.join(TimeUnit.SECONDS.toMillis(10));
+        return stderr.toString();
     }
 
     /** Everything the server wrote on stderr so far. */
