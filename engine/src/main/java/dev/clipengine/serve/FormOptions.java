@@ -81,17 +81,7 @@ final class FormOptions {
         if (image.data().length == 0) throw new HttpError(400, "the 'image' part is empty (0 bytes)");
         String filename = image.filename() == null || image.filename().isBlank() ? "image" : image.filename();
         try {
-            // the required options the parts replace; the others stay in the spec but no part maps to them
-            SegmentArguments arguments = new SegmentArguments("--image", "--out", "--model");
-            new CommandLine(arguments.mixin()).parseArgs(argv.toArray(String[]::new));
-            SegmentRequest.Plan plan;
-            if (arguments.slide()) {
-                plan = new SegmentRequest.Slide(arguments.slideOptions(), arguments.queryVocabulary());
-            } else {
-                arguments.requireCliptrase("serve");
-                plan = new SegmentRequest.Cliptrase(arguments.options(), arguments.vocabulary());
-            }
-            return new SegmentRequest(image.data(), filename, exif, plan, output);
+            return new SegmentRequest(image.data(), filename, exif, plan(argv), output);
         } catch (CommandLine.ParameterException | IllegalArgumentException | IllegalStateException | IOException e) {
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             if (!classesGiven && message.startsWith("give the classes")) {
@@ -100,6 +90,42 @@ final class FormOptions {
             throw new HttpError(400, partNames(message));
         }
     }
+
+    /**
+     * The plan for these arguments. Building picocli's model of the {@code segment} command costs milliseconds, more
+     * than a tiny model's whole segmentation; a plan depends on the arguments alone and is immutable, so the last
+     * {@link #CACHED_PLANS} are kept (clients tend to repeat one set of options).
+     */
+    static SegmentRequest.Plan plan(List<String> argv) throws IOException {
+        List<String> key = List.copyOf(argv);
+        synchronized (PLANS) {
+            SegmentRequest.Plan hit = PLANS.get(key);
+            if (hit != null) return hit;
+        }
+        // the required options the parts replace; the others stay in the spec but no part maps to them
+        SegmentArguments arguments = new SegmentArguments("--image", "--out", "--model");
+        // a value such as "--size" given as a class name stays a value, as '=' says
+        new CommandLine(arguments.mixin()).setAllowOptionsAsOptionParameters(true).parseArgs(key.toArray(String[]::new));
+        SegmentRequest.Plan plan;
+        if (arguments.slide()) {
+            plan = new SegmentRequest.Slide(arguments.slideOptions(), arguments.queryVocabulary());
+        } else {
+            arguments.requireCliptrase("serve");
+            plan = new SegmentRequest.Cliptrase(arguments.options(), arguments.vocabulary());
+        }
+        synchronized (PLANS) {
+            PLANS.put(key, plan);
+        }
+        return plan;
+    }
+
+    static final int CACHED_PLANS = 256;
+    private static final Map<List<String>, SegmentRequest.Plan> PLANS = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<List<String>, SegmentRequest.Plan> eldest) {
+            return size() > CACHED_PLANS;
+        }
+    };
 
     /** The command's messages name options ("--min-samples"); the API's client sent parts ("min_samples"). */
     private static String partNames(String message) {

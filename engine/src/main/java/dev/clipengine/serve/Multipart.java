@@ -63,6 +63,10 @@ final class Multipart {
             String headers = new String(body, pos, headerEnd - pos, StandardCharsets.UTF_8);
             int dataStart = headerEnd + 4;
             int end = indexOf(body, next, dataStart);
+            // a delimiter is followed by "--" (the last) or CRLF; the same bytes followed by anything else are data
+            while (end >= 0 && !startsWith(body, end + next.length, "--") && !startsWith(body, end + next.length, "\r\n")) {
+                end = indexOf(body, next, end + 1);
+            }
             if (end < 0) throw new HttpError(400, "malformed or truncated multipart body: a part has no closing boundary");
             if (parts.size() == MAX_PARTS) throw new HttpError(400, "more than " + MAX_PARTS + " multipart parts");
             parts.add(part(headers, Arrays.copyOfRange(body, dataStart, end)));
