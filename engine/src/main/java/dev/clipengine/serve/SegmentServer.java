@@ -40,6 +40,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class SegmentServer implements AutoCloseable {
 
+    static {
+        // Nagle's algorithm holds the body's last segment until the client's delayed ACK (tens of ms per reply on
+        // loopback); the JDK server leaves TCP_NODELAY off unless told. Read once, when its classes load.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     private final ServeConfig config;
     private final ClipModel model;
     private final SegmentService service;
