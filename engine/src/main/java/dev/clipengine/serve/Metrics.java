@@ -45,6 +45,7 @@ final class Metrics {
             case 503 -> "overloaded";
             case 504 -> "timeout";
             case 404, 405 -> "not_found";
+            case 499 -> "client_closed";
             default -> status >= 500 ? "internal" : "bad_request";
         };
         if (kind != null) errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
@@ -66,7 +67,7 @@ final class Metrics {
                 .forEach((labels, n) -> b.append("clipengine_http_requests_total").append(labels).append(' ').append(n).append('\n'));
         b.append("# HELP clipengine_errors_total Requests answered with an error, by kind.\n");
         b.append("# TYPE clipengine_errors_total counter\n");
-        for (String kind : new String[] {"bad_request", "too_large", "not_found", "overloaded", "timeout", "internal"}) {
+        for (String kind : new String[] {"bad_request", "too_large", "not_found", "client_closed", "overloaded", "timeout", "internal"}) {
             LongAdder n = errors.get(kind);
             b.append("clipengine_errors_total{kind=\"").append(kind).append("\"} ").append(n == null ? 0 : n.sum()).append('\n');
         }

@@ -44,6 +44,10 @@ public final class SegmentServer implements AutoCloseable {
         // Nagle's algorithm holds the body's last segment until the client's delayed ACK (tens of ms per reply on
         // loopback); the JDK server leaves TCP_NODELAY off unless told. Read once, when its classes load.
         if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+        // The server closes a kept-alive connection after 30 s idle by default, the same as the JDK client's pool
+        // keeps one: a client may then send a POST on a connection being closed, and POSTs are not retried. Idle
+        // connections stay open longer than common client pools keep them (nginx's habit), unless set.
+        if (System.getProperty("sun.net.httpserver.idleInterval") == null) System.setProperty("sun.net.httpserver.idleInterval", "75");
     }
 
     private final ServeConfig config;
@@ -257,6 +261,9 @@ public final class SegmentServer implements AutoCloseable {
     private static int error(HttpExchange ex, int status, String message, int retryAfter) {
         try {
             if (retryAfter > 0) ex.getResponseHeaders().set("Retry-After", Integer.toString(retryAfter));
+            // answered before the body was read (too large, busy, wrong route): the connection cannot carry another
+            // request, and a client that reused it would see a reset; say so, and the server closes it after the reply
+            if (Uploads.unread(ex)) ex.getResponseHeaders().set("Connection", "close");
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("error", oneLine(message));
             body.put("status", status);
@@ -306,7 +313,27 @@ public final class SegmentServer implements AutoCloseable {
             try (InputStream in = ex.getRequestBody()) {
                 byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 16, limit + 1));
                 if (body.length > limit) throw tooLarge(-1, limit);
+                ex.setAttribute(READ, Boolean.TRUE);
                 return body;
+            }
+        }
+
+        private static final String READ = "clipengine.body-read";
+
+        /**
+         * Whether the request has a body that {@link #read} has not consumed and that is too long for the JDK server
+         * to drain when the exchange closes (64 KiB, {@code sun.net.httpserver.drainAmount}); it closes such a
+         * connection after the reply.
+         */
+        static boolean unread(HttpExchange ex) {
+            if (ex.getAttribute(READ) != null) return false;
+            Headers h = ex.getRequestHeaders();
+            if (h.containsKey("Transfer-Encoding")) return true;
+            try {
+                String length = h.getFirst("Content-Length");
+                return length != null && Long.parseLong(length.strip()) > 64 * 1024;
+            } catch (NumberFormatException e) {
+                return true;
             }
         }
 

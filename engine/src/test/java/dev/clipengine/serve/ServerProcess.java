@@ -31,6 +31,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 final class ServerProcess implements AutoCloseable {
 
+    static {
+        // the client drops pooled connections well before the server closes idle ones (no POST on a closing socket)
+        if (System.getProperty("jdk.httpclient.keepalive.timeout") == null) System.setProperty("jdk.httpclient.keepalive.timeout", "10");
+    }
+
     private static final Pattern LISTENING = Pattern.compile("listening on (http://[^/]+/)");
 
     final Process process;
