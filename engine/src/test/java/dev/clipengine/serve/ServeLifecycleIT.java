@@ -58,7 +58,8 @@ class ServeLifecycleIT {
         try (ServerProcess s = ServerProcess.start(List.of("-Xmx256m"), "--max-concurrent", "1", "--queue", "0")) {
             var slow = postAsync(s, request(freshClasses("busy", 60)));
             awaitInFlight(s, 1);
-            HttpResponse<byte[]> refused = s.post("v1/segment", request("road, sky"));
+            HttpResponse<byte[]> refused = java.net.http.HttpClient.newHttpClient().send(request("road, sky").request(s.base.resolve("v1/segment")),
+                    HttpResponse.BodyHandlers.ofByteArray());   // its own connection: refused before its body is read
             assertError(503, refused, "second request with no queue room");
             assertEquals("1", refused.headers().firstValue("Retry-After").orElse(null));
             assertEquals(200, slow.get(120, TimeUnit.SECONDS).statusCode(), "the running request");
@@ -85,6 +86,46 @@ class ServeLifecycleIT {
             assertEquals(200, ok.statusCode(), text(ok));
             String m = text(s.get("metrics"));
             assertTrue(m.contains("\nclipengine_in_flight 0\n") && m.contains("\nclipengine_queue_depth 0\n"), m);
+        }
+    }
+
+    @Test
+    void sigtermToTheJarsLauncherDrainsTheServerToo() throws Exception {
+        // java -jar without --add-modules: the Launcher starts the server as a child JVM
+        List<String> cmd = List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-jar", ServerProcess.jar().toString(), "serve", "--model", ServerProcess.model().toString(), "--port", "0");
+        Process launcher = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(launcher.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            String line;
+            java.net.URI base = null;
+            while (base == null && (line = out.readLine()) != null) {
+                var m = java.util.regex.Pattern.compile("listening on (http://[^/]+/)").matcher(line);
+                if (m.find()) base = java.net.URI.create(m.group(1));
+            }
+            assertTrue(base != null, "the server did not start");
+            StringBuffer log = new StringBuffer();
+            Thread.ofPlatform().daemon().start(() -> out.lines().forEach(l -> log.append(l).append('\n')));
+            ProcessHandle server = launcher.toHandle().children().findFirst().orElseThrow();
+            var client = java.net.http.HttpClient.newHttpClient();
+            var slow = client.sendAsync(request(freshClasses("orphan", 60)).request(base.resolve("v1/segment")), HttpResponse.BodyHandlers.ofByteArray());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!new String(client.send(java.net.http.HttpRequest.newBuilder(base.resolve("metrics")).build(), HttpResponse.BodyHandlers.ofByteArray()).body(),
+                    java.nio.charset.StandardCharsets.UTF_8).contains("\nclipengine_in_flight 1\n")) {
+                assertTrue(System.nanoTime() < deadline, "the request never started");
+                Thread.sleep(10);
+            }
+            launcher.toHandle().destroy();   // SIGTERM to the launcher, as a service manager would send
+            HttpResponse<byte[]> r = slow.get(120, TimeUnit.SECONDS);
+            assertEquals(200, r.statusCode(), text(r));
+            // (its stderr went through the launcher, now gone: the exit and the closed port say it drained and stopped)
+            assertTrue(server.onExit().get(60, TimeUnit.SECONDS) != null && !server.isAlive(), "the server JVM did not exit");
+            java.net.URI closed = base;
+            assertThrows(java.io.IOException.class, () -> client.send(java.net.http.HttpRequest.newBuilder(closed.resolve("v1/health")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray()), log.toString());
+        } finally {
+            launcher.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+            launcher.destroyForcibly();
         }
     }
 
