@@ -52,11 +52,11 @@ class BrowserIT {
         Path chromium = executable("CHROME_BIN", "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome");
         Path chromedriver = executable("CHROMEDRIVER", "/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver");
         if (chromium == null || chromedriver == null) {
-            String msg = "BROWSER TEST SKIPPED: no " + (chromium == null ? "chromium" : "chromedriver")
+            String missing = "no " + (chromium == null ? "chromium" : "chromedriver")
                     + " (apt-get install chromium chromium-driver, or set CHROME_BIN / CHROMEDRIVER)";
-            System.err.println("!!! " + msg);
-            if ("true".equals(System.getenv("CI"))) Assertions.fail(msg + "; .ci/run installs them");
-            Assumptions.abort(msg);
+            if ("true".equals(System.getenv("CI"))) Assertions.fail("browser test cannot run under CI: " + missing + "; .ci/run installs them");
+            System.err.println("!!! BROWSER TEST SKIPPED: " + missing);
+            Assumptions.abort("BROWSER TEST SKIPPED: " + missing);
         }
         Path image = ServerProcess.fixtureImage();
         Path downloads = Files.createDirectories(tmp.resolve("downloads"));
