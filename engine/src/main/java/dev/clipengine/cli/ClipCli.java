@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 EmbedImageCommand.class,
                 ClassifyCommand.class,
                 SegmentCommand.class,
+                ServeCommand.class,
                 EvalCommand.class,
                 ConvertCommand.class,
                 InfoCommand.class,

@@ -1,6 +1,8 @@
 package dev.clipengine.cli;
 
+import dev.clipengine.segment.QueryVocabulary;
 import dev.clipengine.segment.SegmentOptions;
+import dev.clipengine.segment.SlideOptions;
 import dev.clipengine.segment.Vocabulary;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -50,6 +52,25 @@ public final class SegmentArguments {
     /** {@code --classes}, {@code --vocabulary} or {@code --classes-file}, with {@code --background}. */
     public Vocabulary vocabulary() throws IOException {
         return command.vocabulary();
+    }
+
+    /**
+     * Whether the options select the slide protocol (a method other than cliptrase, a {@code --profile}, or
+     * {@code --protocol slide}); then {@link #slideOptions()} and {@link #queryVocabulary()} apply instead of
+     * {@link #options()} and {@link #vocabulary()}.
+     */
+    public boolean slide() {
+        return command.slide.isSlide(command.protocol);
+    }
+
+    /** The slide-protocol options as {@code segment --method …} resolves them (profile, then explicit options). */
+    public SlideOptions slideOptions() throws IOException {
+        return SlideRun.options(command);
+    }
+
+    /** The slide methods' classes: {@code --classes}, a bundled name file, {@code --classes-file}, or the profile's. */
+    public QueryVocabulary queryVocabulary() throws IOException {
+        return SlideRun.vocabulary(command.classSource, command.slide.profile());
     }
 
     /** {@code --exif}. */

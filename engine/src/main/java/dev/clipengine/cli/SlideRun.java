@@ -35,16 +35,7 @@ final class SlideRun {
     }
 
     Integer call() throws Exception {
-        List<String> cliptraseOnly = new ArrayList<>();
-        if (cmd.eps != null) cliptraseOnly.add("--eps");
-        if (cmd.minSamples != null) cliptraseOnly.add("--min-samples");
-        if (cmd.clsReweight != null) cliptraseOnly.add("--cls-reweight");
-        if (cmd.background != null) cliptraseOnly.add("--background (slide methods read background as class 0 of the name file)");
-        if (!cliptraseOnly.isEmpty()) {
-            throw new IllegalArgumentException(String.join(", ", cliptraseOnly) + " apply to --method cliptrase only");
-        }
-        List<String> templates = cmd.templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(cmd.templates);
-        SlideOptions options = cmd.slide.resolve(cmd.protocol, cmd.size, PositionalInterpolation.parse(cmd.posInterp), templates);
+        SlideOptions options = options(cmd);
         QueryVocabulary vocabulary = vocabulary(cmd.classSource, cmd.slide.profile());
         List<Path> inputs = SegmentCommand.expandImages(cmd.images);
         SegmentCommand.checkStems(inputs);
@@ -76,6 +67,20 @@ final class SlideRun {
         stdout.flush();
         stderr.flush();
         return failures == 0 ? 0 : ClipCli.EXIT_BAD_INPUT;
+    }
+
+    /** The slide options of a parsed {@code segment} command; CLIPtrase-only options are refused in one line. */
+    static SlideOptions options(SegmentCommand cmd) throws IOException {
+        List<String> cliptraseOnly = new ArrayList<>();
+        if (cmd.eps != null) cliptraseOnly.add("--eps");
+        if (cmd.minSamples != null) cliptraseOnly.add("--min-samples");
+        if (cmd.clsReweight != null) cliptraseOnly.add("--cls-reweight");
+        if (cmd.background != null) cliptraseOnly.add("--background (slide methods read background as class 0 of the name file)");
+        if (!cliptraseOnly.isEmpty()) {
+            throw new IllegalArgumentException(String.join(", ", cliptraseOnly) + " apply to --method cliptrase only");
+        }
+        List<String> templates = cmd.templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(cmd.templates);
+        return cmd.slide.resolve(cmd.protocol, cmd.size, PositionalInterpolation.parse(cmd.posInterp), templates);
     }
 
     /** --classes (one name per class), --vocabulary (bundled name file), --classes-file (synonym format), or the profile's. */

@@ -93,6 +93,11 @@ public record QueryVocabulary(String name, List<List<String>> classes) {
         }
     }
 
+    /** The short names {@link #bundled} knows, in order (voc21, voc20, …, camvid). */
+    public static List<String> names() {
+        return List.copyOf(BUNDLED.keySet());
+    }
+
     /** Whether {@link #bundled} knows the name. */
     public static boolean isBundled(String name) {
         String key = name.toLowerCase(Locale.ROOT);

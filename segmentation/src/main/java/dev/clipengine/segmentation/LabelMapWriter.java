@@ -9,6 +9,7 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.DataBufferUShort;
 import java.awt.image.RenderedImage;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.Iterator;
 
@@ -58,17 +59,23 @@ public final class LabelMapWriter {
 
     /** Writes any image as PNG, atomically (temp file in the same directory, then an atomic rename). */
     public static void writeImage(Path path, RenderedImage image) throws IOException {
-        AtomicFiles.write(path, out -> {
-            Iterator<ImageWriter> it = ImageIO.getImageWritersByFormatName("png");
-            if (!it.hasNext()) throw new IOException("no PNG writer available");
-            ImageWriter writer = it.next();
-            // memory cache: ImageIO's default file cache would put another temp file in java.io.tmpdir
-            try (ImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
-                writer.setOutput(ios);
-                writer.write(image);
-            } finally {
-                writer.dispose();
-            }
-        });
+        AtomicFiles.write(path, out -> encodePng(image, out));
+    }
+
+    /**
+     * Encodes any image as PNG onto {@code out} with the encoder {@link #writeImage} uses, so a caller that sends
+     * the bytes elsewhere (the HTTP service) gives exactly the bytes of the written file.
+     */
+    public static void encodePng(RenderedImage image, OutputStream out) throws IOException {
+        Iterator<ImageWriter> it = ImageIO.getImageWritersByFormatName("png");
+        if (!it.hasNext()) throw new IOException("no PNG writer available");
+        ImageWriter writer = it.next();
+        // memory cache: ImageIO's default file cache would put another temp file in java.io.tmpdir
+        try (ImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
+            writer.setOutput(ios);
+            writer.write(image);
+        } finally {
+            writer.dispose();
+        }
     }
 }

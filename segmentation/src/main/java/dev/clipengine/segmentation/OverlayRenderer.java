@@ -45,6 +45,15 @@ public final class OverlayRenderer {
      * @param classNames one name per class id
      */
     public static BufferedImage render(byte[] rgb, int w, int h, int[] labels, String[] classNames) {
+        return render(rgb, w, h, labels, classNames, colors(classNames));
+    }
+
+    /**
+     * The colours {@link #render(byte[], int, int, int[], String[])} gives each class ({@code 0xRRGGBB}): the default
+     * palette, grey for a class literally named {@code "background"}. Public so that a legend drawn elsewhere (the
+     * HTTP service's page) matches the overlay.
+     */
+    public static int[] colors(String[] classNames) {
         int bg = -1;
         for (int c = 0; c < classNames.length; c++) {
             if (classNames[c] != null && classNames[c].trim().equalsIgnoreCase("background")) {
@@ -52,7 +61,7 @@ public final class OverlayRenderer {
                 break;
             }
         }
-        return render(rgb, w, h, labels, classNames, Palette.forClasses(classNames.length, bg));
+        return Palette.forClasses(classNames.length, bg);
     }
 
     /** Overlay with explicit colours ({@code 0xRRGGBB}, one per class). */
