@@ -9,8 +9,9 @@ import java.util.concurrent.TimeUnit;
  * launcher start one to add JVM flags a manifest cannot). The two must live and die together:
  * <ul>
  * <li>the launcher passes its exit code on, and a signal that ends it (SIGTERM, SIGINT, SIGHUP: the
- *     JVM runs its shutdown hooks) is forwarded to the child as SIGTERM, then SIGKILL after
- *     {@value #GRACE_SECONDS} s, before the launcher exits;</li>
+ *     JVM runs its shutdown hooks) is forwarded to the child as SIGTERM, then SIGKILL after a grace
+ *     period ({@value #GRACE_SECONDS} s, or what the command asks for: {@code serve} drains its requests
+ *     for {@code --grace} seconds), before the launcher exits;</li>
  * <li>a launcher killed outright (SIGKILL runs no hooks) is noticed by the child itself, which
  *     {@link #exitWithLauncher watches} its parent and exits when it changes, instead of writing
  *     outputs for a run its user stopped.</li>
@@ -37,8 +38,13 @@ public final class ChildJvm {
      * by {@code pump}), waits for it and returns its exit code, killing it if this process is stopped first.
      */
     public static int run(ProcessBuilder pb, StderrPump pump) throws IOException, InterruptedException {
+        return run(pb, pump, GRACE_SECONDS);
+    }
+
+    /** As {@link #run(ProcessBuilder, StderrPump)}, giving a stopped child {@code graceSeconds} before SIGKILL. */
+    public static int run(ProcessBuilder pb, StderrPump pump, long graceSeconds) throws IOException, InterruptedException {
         Process p = pb.start();
-        Thread hook = new Thread(() -> stop(p), "stop-child-jvm");
+        Thread hook = new Thread(() -> stop(p, graceSeconds), "stop-child-jvm");
         Runtime.getRuntime().addShutdownHook(hook);
         Thread copier = Thread.ofPlatform().daemon().start(() -> pump.copy(p.getErrorStream()));
         int code = p.waitFor();
@@ -57,11 +63,11 @@ public final class ChildJvm {
         void copy(InputStream childStderr);
     }
 
-    private static void stop(Process p) {
+    private static void stop(Process p, long graceSeconds) {
         if (!p.isAlive()) return;
         p.destroy(); // SIGTERM: the child runs its own shutdown hooks
         try {
-            if (!p.waitFor(GRACE_SECONDS, TimeUnit.SECONDS)) p.destroyForcibly();
+            if (!p.waitFor(graceSeconds, TimeUnit.SECONDS)) p.destroyForcibly();
         } catch (InterruptedException e) {
             p.destroyForcibly();
         }

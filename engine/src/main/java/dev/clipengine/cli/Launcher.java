@@ -57,7 +57,7 @@ public final class Launcher {
             ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectInput(ProcessBuilder.Redirect.INHERIT)
                     .redirectOutput(ProcessBuilder.Redirect.INHERIT);
-            return ChildJvm.run(pb, err -> copyDroppingWarning(err, System.err));
+            return ChildJvm.run(pb, err -> copyDroppingWarning(err, System.err), childGraceSeconds(args));
         } catch (IOException e) {
             System.err.println("error: could not start " + cmd.get(0) + ": " + e.getMessage());
             return 2;
@@ -65,6 +65,27 @@ public final class Launcher {
             Thread.currentThread().interrupt();
             return 130;
         }
+    }
+
+    /**
+     * How long a stopped child may take to finish: {@code serve} drains the requests in flight for its
+     * {@code --grace} seconds (default 30) and then closes the model, so it gets that plus a margin; every
+     * other command stops at once on SIGTERM.
+     */
+    static long childGraceSeconds(String[] args) {
+        if (args.length == 0 || !args[0].equals("serve")) return ChildJvm.GRACE_SECONDS;
+        long grace = 30;
+        for (int i = 1; i < args.length; i++) {
+            String value = args[i].startsWith("--grace=") ? args[i].substring("--grace=".length())
+                    : args[i].equals("--grace") && i + 1 < args.length ? args[i + 1] : null;
+            if (value == null) continue;
+            try {
+                grace = Math.max(0, Long.parseLong(value.trim()));
+            } catch (NumberFormatException e) {
+                // the child refuses the option in one line and exits; the default grace is ample for that
+            }
+        }
+        return grace + 10;
     }
 
     private static String ownJar() {

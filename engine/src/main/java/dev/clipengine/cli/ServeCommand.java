@@ -86,15 +86,9 @@ final class ServeCommand implements Callable<Integer> {
             err.flush();
             stopped.countDown();
         }, "serve-shutdown"));
-        if (Boolean.getBoolean("clipengine.relaunched")) {
-            // started by the jar's Launcher: a SIGTERM reaches the launcher, which exits without passing it on; the
-            // server then drains as if it had received the signal itself, instead of serving on as an orphan
-            ProcessHandle.current().parent().ifPresent(launcher -> launcher.onExit().thenRun(() -> {
-                err.println("serve: the launching JVM exited");
-                err.flush();
-                System.exit(143);
-            }));
-        }
+        // Started by the jar's Launcher, a SIGTERM to the launcher reaches this JVM as SIGTERM (the hook above
+        // drains), and a launcher killed outright makes ChildJvm.exitWithLauncher exit this JVM, which runs the
+        // same hook: the server never serves on as an orphan.
         var a = server.address();
         out.printf("serve: listening on http://%s:%d/ (model %s, %d at once, queue %d)%n",
                 a.getAddress().getHostAddress(), a.getPort(), clip.describe(), maxConcurrent, queue);
