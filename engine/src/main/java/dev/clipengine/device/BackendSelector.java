@@ -115,6 +115,41 @@ public final class BackendSelector {
         }
     }
 
+    /** System property naming the backend of models loaded without one ({@link #processDefault()}). */
+    public static final String DEFAULT_DEVICE_PROPERTY = "clipengine.device";
+
+    private static volatile Backend processDefault;
+
+    /**
+     * The backend of models loaded without one ({@code ClipModel.Options.defaults()}): the CPU, unless
+     * {@code -Dclipengine.device=cpu|cuda[:N]} names another. Meant for running the test suites and benchmarks on a GPU
+     * unchanged ({@code mvn test -Dclipengine.device=cuda}); a CUDA device named there is opened once and kept for
+     * the life of the process (closing it is left to the process exit).
+     *
+     * @throws IllegalArgumentException when the property names an unusable device or is malformed
+     */
+    public static Backend processDefault() {
+        String value = System.getProperty(DEFAULT_DEVICE_PROPERTY);
+        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("cpu")) return Backends.cpu();
+        Backend b = processDefault;
+        if (b == null) {
+            synchronized (BackendSelector.class) {
+                b = processDefault;
+                if (b == null) {
+                    b = open(value);
+                    processDefault = b;
+                }
+            }
+        }
+        return b;
+    }
+
+    /** Selects (quietly) and opens the device an option or property value names. */
+    static Backend open(String value) {
+        if (value == null || value.isBlank()) return Backends.cpu();
+        return open(select(parse(value), BackendSelector::probe));
+    }
+
     /**
      * Opens the selected backend: the process-wide CPU backend (closing it is a no-op), or the CUDA device in FP32
      * (the caller closes it after the models that use it).

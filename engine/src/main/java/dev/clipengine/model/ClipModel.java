@@ -1,9 +1,9 @@
 package dev.clipengine.model;
 
+import dev.clipengine.device.BackendSelector;
 import dev.clipengine.image.ClipPreprocess;
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.kernels.Backend;
-import dev.clipengine.kernels.Backends;
 import dev.clipengine.text.ClipTokenizer;
 import dev.clipengine.weights.ClipCheckpoint;
 import dev.clipengine.weights.ClipConfig;
@@ -37,9 +37,12 @@ public final class ClipModel implements AutoCloseable {
             Objects.requireNonNull(backend, "backend");
         }
 
-        /** The checkpoint's head counts, on the process-wide CPU backend. */
+        /**
+         * The checkpoint's head counts, on the process-wide CPU backend (or the device named by
+         * {@code -Dclipengine.device}, see {@link BackendSelector#processDefault()}).
+         */
         public static Options defaults() {
-            return new Options(new HeadCounts(null, null), Backends.cpu(), false);
+            return new Options(new HeadCounts(null, null), BackendSelector.processDefault(), false);
         }
 
         public Options withHeads(HeadCounts h) {

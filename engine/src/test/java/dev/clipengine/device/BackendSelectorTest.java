@@ -82,6 +82,20 @@ class BackendSelectorTest {
     }
 
     @Test
+    void theDefaultDeviceValueOpensTheNamedBackend() {
+        if (System.getProperty(BackendSelector.DEFAULT_DEVICE_PROPERTY) == null) {
+            assertEquals(dev.clipengine.kernels.Backends.cpu(), BackendSelector.processDefault());
+        }
+        assertEquals(dev.clipengine.kernels.Backends.cpu(), BackendSelector.open((String) null));
+        assertEquals(dev.clipengine.kernels.Backends.cpu(), BackendSelector.open("cpu"));
+        assertThrows(IllegalArgumentException.class, () -> BackendSelector.open("tpu"));
+        Assumptions.assumeTrue(BackendSelector.select("auto").logLine().contains("libcuda.so.1 not found"),
+                "a CUDA driver is installed here");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BackendSelector.open("cuda:2"));
+        assertEquals("--device cuda:2: no CUDA driver: libcuda.so.1 not found", e.getMessage());
+    }
+
+    @Test
     void realProbeOnThisMachine() {
         BackendSelector.Selection s = BackendSelector.select("auto");
         assertEquals("cpu", s.device());
