@@ -128,8 +128,10 @@ public final class VisionTransformer {
         }
     }
 
-    /** Grids whose resized table is kept on the backend for the model's life (a bicubic resize per image is ~1% of a
-     * 336 px forward); tables of further grids (many aspect ratios, full protocol) are made per forward. */
+    /**
+     * Grids whose resized table is kept on the backend for the model's life (a bicubic resize per image is ~1% of a
+     * 336 px forward); tables of further grids (many aspect ratios, full protocol) are made per forward.
+     */
     private static final int CACHED_GRIDS = 16;
 
     private final java.util.Map<GridKey, Backend.Buffer> positionalTables = new java.util.concurrent.ConcurrentHashMap<>();
@@ -144,9 +146,9 @@ public final class VisionTransformer {
             if (closed || positionalTables.size() >= CACHED_GRIDS) return new Positional(fresh, false);
             Backend.Buffer raced = positionalTables.putIfAbsent(key, fresh);
             if (raced == null) return new Positional(fresh, true);
+            fresh.close();   // another thread cached the same table first
+            return new Positional(raced, true);
         }
-        fresh.close();
-        return new Positional(positionalTables.get(key), true);
     }
 
     private boolean closed;

@@ -55,7 +55,7 @@ class BackendSelectorTest {
     }
 
     @Test
-    void autoStaysOnTheCpuUntilTheCudaBackendIsValidated() {
+    void autoStaysOnTheCpuUntilCudaIsValidated() {
         assertFalse(BackendSelector.AUTO_PICKS_CUDA, "update this test when auto may pick the GPU");
         assertNull(BackendSelector.select(BackendSelector.parse(null), o -> GPU).logLine(), "quiet by default");
         BackendSelector.Selection s = BackendSelector.select(BackendSelector.parse("auto"), o -> GPU);
@@ -75,7 +75,7 @@ class BackendSelectorTest {
     }
 
     @Test
-    void theCpuSelectionOpensTheSharedCpuBackend() {
+    void theCpuSelectionOpensTheSharedCpu() {
         var backend = BackendSelector.open(new BackendSelector.Selection("cpu", null));
         assertEquals("cpu", backend.name());
         assertEquals(dev.clipengine.kernels.Backends.cpu(), backend);
