@@ -1,32 +1,47 @@
 #!/usr/bin/env bash
-# Our image encoder against ONNX Runtime, alternating short JMH runs so that both see the same machine.
+# Our image encoder (and segment) against a baseline build and ONNX Runtime, alternating short JMH runs so that all
+# see the same machine.
 #
 # On a shared VM the speed of the cores drifts by 10-30 % over minutes; one JMH invocation runs its benchmarks one
 # after the other, so a drift between them reads as a difference between engines. Here each round runs, per size,
-# this engine (and optionally a baseline build) and ONNX Runtime back to back, and the summary gives per-round ratios.
+# this engine, optionally a baseline build, and ONNX Runtime back to back, then `segment` (text cached) of this engine
+# and the baseline, and the summary gives per-round ratios and their medians.
 #
 #   jmh/scripts/compare_ort.sh [ROUNDS] [BASELINE_BENCHMARKS_JAR]
 #
-# Needs jmh/target/benchmarks.jar built with -Ponnx and the ONNX files of jmh/scripts/export_vit_onnx.py in
-# $ONNX_DIR (default /tmp/onnx). Prints one CSV line per run (round, size, engine, ms per encoder) and the ratios.
+# Environment:
+#   SIZES="224 336"       encoder sizes
+#   SEGMENT_SIZES="336"   SegmentBenchmark.segment sizes (engine and baseline only; "" to skip)
+#   ORT=auto|0|1          ONNX Runtime runs: auto = when the jar has OnnxRuntimeBenchmark (built with -Ponnx) and
+#                         $ONNX_DIR exists (the ONNX files of jmh/scripts/export_vit_onnx.py, default /tmp/onnx)
+# Prints one CSV line per run (round, size, benchmark, engine, ms per call) and the ratios.
 set -euo pipefail
 rounds=${1:-3}
 baseline=${2:-}
 onnx_dir=${ONNX_DIR:-/tmp/onnx}
 sizes=${SIZES:-"224 336"}
+segment_sizes=${SEGMENT_SIZES-"336"}
 jar=jmh/target/benchmarks.jar
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
-[ -f "$jar" ] || { echo "error: $jar not found: mvn -B -ntp -q -Ponnx package -DskipTests" >&2; exit 2; }
+[ -f "$jar" ] || { echo "error: $jar not found: mvn -B -ntp -q package -DskipTests (-Ponnx for ONNX Runtime)" >&2; exit 2; }
+[ -z "$baseline" ] || [ -f "$baseline" ] || { echo "error: baseline jar $baseline not found" >&2; exit 2; }
+ort=${ORT:-auto}
+if [ "$ort" = auto ]; then
+    ort=0
+    if unzip -l "$jar" 2>/dev/null | grep -q 'OnnxRuntimeBenchmark' && [ -d "$onnx_dir" ]; then ort=1; fi
+fi
+[ "$ort" = 1 ] || echo "(no ONNX Runtime runs: ORT=$ort; build with -Ponnx and export the models to $onnx_dir for them)"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# ms per call of one benchmark: JMH reports ops/s in throughput mode
-run() { # label jar regex size [extra params]
-    local label=$1 j=$2 regex=$3 size=$4; shift 4
+# ms per call of one benchmark: throughput mode reports ops/s, average-time mode ms/op
+run() { # label jar regex size benchmark [extra params]
+    local label=$1 j=$2 regex=$3 size=$4 bench=$5; shift 5
     "$java" -jar "$j" "$regex" -p size="$size" "$@" -f 1 -wi 2 -i 4 -w 2 -r 2 -rf csv -rff "$out/r.csv" >/dev/null 2>&1 \
-        || { echo "error: $label at $size failed (run it by hand to see why)" >&2; exit 1; }
-    awk -F, -v l="$label" -v s="$size" -v r="$round" \
-        'NR > 1 && $1 !~ /gflops/ { gsub(/"/, "", $5); printf "%s,%s,%s,%.1f\n", r, s, l, 1000 / $5 }' "$out/r.csv"
+        || { echo "error: $label $bench at $size failed (run it by hand to see why)" >&2; exit 1; }
+    awk -F, -v l="$label" -v s="$size" -v r="$round" -v b="$bench" \
+        'NR > 1 && $1 !~ /gflops/ { gsub(/"/, "", $5); gsub(/"/, "", $7);
+                                     printf "%s,%s,%s,%s,%.1f\n", r, s, b, l, ($7 == "ms/op" ? $5 : 1000 / $5) }' "$out/r.csv"
 }
 
 peak() { # GFLOP/s of the FMA loop on every core, for reading the figures against
@@ -35,20 +50,45 @@ peak() { # GFLOP/s of the FMA loop on every core, for reading the figures agains
 }
 
 peak
-echo "round,size,engine,ms"
+echo "round,size,benchmark,engine,ms"
 for round in $(seq 1 "$rounds"); do
     for size in $sizes; do
-        run engine "$jar" 'EncoderBenchmark.imageEncoder$' "$size" -p dtype=F32
-        [ -n "$baseline" ] && run baseline "$baseline" 'EncoderBenchmark.imageEncoder$' "$size" -p dtype=F32
-        run onnxruntime "$jar" 'OnnxRuntimeBenchmark.imageEncoder$' "$size" -p onnxDir="$onnx_dir"
+        run engine "$jar" 'EncoderBenchmark.imageEncoder$' "$size" encoder -p dtype=F32
+        [ -n "$baseline" ] && run baseline "$baseline" 'EncoderBenchmark.imageEncoder$' "$size" encoder -p dtype=F32
+        [ "$ort" = 1 ] && run onnxruntime "$jar" 'OnnxRuntimeBenchmark.imageEncoder$' "$size" encoder -p onnxDir="$onnx_dir"
     done
+    for size in $segment_sizes; do
+        run engine "$jar" 'SegmentBenchmark.segment$' "$size" segment -p dtype=F32
+        [ -n "$baseline" ] && run baseline "$baseline" 'SegmentBenchmark.segment$' "$size" segment -p dtype=F32
+    done
+    true
 done | tee "$out/all.csv"
 peak
 
 echo
-echo "per round, ONNX Runtime time / engine time (above 1: this engine is faster)"
-awk -F, '{ t[$1 "," $2 "," $3] = $4; k[$1 "," $2] = 1 }
-    END { for (x in k) if (t[x ",engine"] && t[x ",onnxruntime"])
-              printf "round %s  %.2f%s\n", x, t[x ",onnxruntime"] / t[x ",engine"],
-                     t[x ",baseline"] ? sprintf("   (baseline / engine %.2f)", t[x ",baseline"] / t[x ",engine"]) : "" }' \
-    "$out/all.csv" | sort
+echo "per round: ONNX Runtime time / engine time, baseline time / engine time (above 1: this engine is faster)"
+awk -F, '{ t[$1 "," $2 "," $3 "," $4] = $5; k[$1 "," $2 "," $3] = 1 }
+    END { for (x in k) {
+              line = ""
+              if (t[x ",onnxruntime"]) line = line sprintf("   ONNX Runtime / engine %.2f", t[x ",onnxruntime"] / t[x ",engine"])
+              if (t[x ",baseline"]) line = line sprintf("   baseline / engine %.2f", t[x ",baseline"] / t[x ",engine"])
+              split(x, p, ",")
+              if (line != "") printf "%s @%s round %s:%s\n", p[3], p[2], p[1], line
+          } }' "$out/all.csv" | sort -k1,1 -k2,2 -k4,4n
+echo
+echo "medians over the rounds of baseline time / engine time"
+awk -F, '{ t[$1 "," $2 "," $3 "," $4] = $5; k[$2 "," $3] = 1; r[$1] = 1 }
+    END { for (x in k) {
+              n = 0
+              for (round in r) {
+                  split(x, p, ",")
+                  key = round "," p[1] "," p[2]
+                  if (t[key ",baseline"] && t[key ",engine"]) v[++n] = t[key ",baseline"] / t[key ",engine"]
+              }
+              if (n == 0) continue
+              for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { s = v[i]; v[i] = v[j]; v[j] = s }
+              med = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+              split(x, p, ",")
+              printf "%s @%s: %.3f over %d rounds\n", p[2], p[1], med, n
+              delete v
+          } }' "$out/all.csv" | sort

@@ -148,6 +148,16 @@ extern "C" __global__ void bias_quick_gelu_f32(float *x, int ld, const float *bi
     }
 }
 
+// dst[r][c] = src[r][c] for a rows x cols block of two strided matrices (the identity attention: each row keeps its
+// own v, the V columns of the packed q|k|v rows copied into the output).
+extern "C" __global__ void copy_rows_f32(const float *src, int lds, float *dst, int ldd, int rows, int cols) {
+    long long n = (long long) rows * cols;
+    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+        int r = (int) (i / cols), c = (int) (i % cols);
+        dst[(size_t) r * ldd + c] = src[(size_t) r * lds + c];
+    }
+}
+
 // fp32 -> bf16 with round-to-nearest-even (NaN kept quiet), for the BF16 GEMM mode's activations.
 extern "C" __global__ void f32_to_bf16(const float *src, uint16_t *dst, long long n) {
     for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {

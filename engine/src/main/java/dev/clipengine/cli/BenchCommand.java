@@ -2,11 +2,11 @@ package dev.clipengine.cli;
 
 import dev.clipengine.image.ImageDecoder;
 import dev.clipengine.image.RgbImage;
-import dev.clipengine.kernels.CpuBackend;
-import dev.clipengine.model.AttentionMode;
+import dev.clipengine.kernels.Backends;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
 import dev.clipengine.model.RandomWeights;
+import dev.clipengine.model.VisionRequest;
 import dev.clipengine.segment.SegmentOptions;
 import dev.clipengine.segment.Segmentation;
 import dev.clipengine.segment.Segmenter;
@@ -17,6 +17,7 @@ import dev.clipengine.weights.HeadCounts;
 import dev.clipengine.weights.Json;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -79,6 +80,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print {\"image_encoder_s\":…,\"segment_s\":…,\"gflops\":…, …}.")
     boolean json;
 
+    @Mixin
+    DeviceOption deviceOption;
+
     @Override
     public Integer call() throws Exception {
         if (repeat < 1) throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
@@ -88,8 +92,7 @@ final class BenchCommand implements Callable<Integer> {
             clip.checkImageSize(size);
             RgbImage picture = image != null ? ImageDecoder.read(image) : RandomWeights.syntheticScene(size);
             float[] pixels = dev.clipengine.image.ClipPreprocess.clipPixels(picture, size);
-            Runnable encoder = () -> clip.vision().forward(pixels, size, size, PositionalInterpolation.BICUBIC,
-                    AttentionMode.STANDARD, false, false);
+            Runnable encoder = () -> clip.vision().forward(pixels, size, size, VisionRequest.clip(PositionalInterpolation.BICUBIC));
             Vocabulary vocabulary = Vocabulary.parse("road, sky, tree, building, car, person", null);
             SegmentOptions options = SegmentOptions.defaults().withSize(size);
             Segmenter segmenter = new Segmenter(clip, new SegmentOptions(options.size(), options.protocol(), null,
@@ -117,7 +120,8 @@ final class BenchCommand implements Callable<Integer> {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("model", source.random != null ? "random " + source.random + " " + dtype.toUpperCase(Locale.ROOT) : clip.describe());
             r.put("size", size);
-            r.put("threads", CpuBackend.shared().threads());
+            r.put("device", clip.backend().name());
+            r.put("threads", Backends.cpuThreads());
             r.put("image_encoder_s", round(encoderS));
             // CPU seconds (all threads) per encoder run: unlike wall time, barely moved by other processes sharing
             // the cores, so it is the figure to compare builds with on a busy machine
@@ -150,10 +154,14 @@ final class BenchCommand implements Callable<Integer> {
             if (d == null || !(d == DType.F32 || d == DType.F16 || d == DType.BF16)) {
                 throw new IllegalArgumentException("--dtype must be f32, f16 or bf16, got '" + dtype + "'");
             }
-            return RandomWeights.load(config, d, 1);
+            return RandomWeights.load(config, d, 1, device());
         }
         if (!Files.exists(source.model)) throw new NoSuchFileException(source.model.toString());
-        return ClipModel.load(source.model, new HeadCounts(null, null));
+        return ClipModel.load(source.model, device());
+    }
+
+    private ClipModel.Options device() {
+        return DeviceOption.open(deviceOption.select(spec.commandLine().getErr()), new HeadCounts(null, null));
     }
 
     /** Wall seconds of one whole segmentation; the pipeline's own per-stage timings go to {@code parts[...][run]}. */

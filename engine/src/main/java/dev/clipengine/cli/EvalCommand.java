@@ -97,6 +97,9 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
     HeadOptions headOptions;
 
     @Mixin
+    DeviceOption deviceOption;
+
+    @Mixin
     SlideProtocolOptions slide;
 
     @Option(names = "--size", paramLabel = "S", description = "Short side the images are rescaled to (default: the profile's).")
@@ -167,7 +170,8 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         } else {
             SlideOptions options = options();
             header.putAll(describe(options));
-            try (ClipModel clip = ClipModel.load(existing(model), headOptions.counts())) {
+            Path weights = existing(model);
+            try (ClipModel clip = ClipModel.load(weights, DeviceOption.open(deviceOption.select(stderr), headOptions.counts()))) {
                 header.put("model", clip.describe());
                 SlideSegmenter segmenter = new SlideSegmenter(clip, options);
                 segmenter.textFeatures(vocabulary);
@@ -226,7 +230,8 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         header.put("background_words", v.background().size());
         header.put("templates", t.size());
         int classes = v.classes().size();
-        try (ClipModel clip = ClipModel.load(existing(model), headOptions.counts())) {
+        Path weights = existing(model);
+        try (ClipModel clip = ClipModel.load(weights, DeviceOption.open(deviceOption.select(stderr), headOptions.counts()))) {
             header.put("model", clip.describe());
             Segmenter segmenter = new Segmenter(clip, o);
             segmenter.textFeatures(v);

@@ -29,22 +29,25 @@ final class ModelOptions {
     @Mixin
     HeadOptions headOptions;
 
-    @Option(names = "--device", paramLabel = "auto|cpu|cuda[:N]",
-            description = "Where the network runs (default: auto, silent). The CUDA backend is not enabled yet: every choice runs on the CPU, cuda is refused; an explicit value prints one line saying what was found.")
-    String device;
+    @Mixin
+    DeviceOption deviceOption;
 
+    /** Made by {@link #resolve}, used by {@link #load}. */
+    private BackendSelector.Selection selection;
+
+    /** The model on the {@code --device} backend (which it closes with itself when it opened a GPU). */
     ClipModel load() throws IOException {
         PrintWriter err = mixee != null ? mixee.commandLine().getErr() : new PrintWriter(System.err, true);
-        return ClipModel.load(resolve(err), headOptions.counts());
+        Path path = resolve(err);
+        return ClipModel.load(path, DeviceOption.open(selection, headOptions.counts()));
     }
 
     /**
      * The weights {@code --model} names: a file or folder, or a model name taken from the cache (pulled there when
-     * missing); {@code --device} is checked on the way and, when given, says in one line on {@code err} what it found.
+     * missing); {@code --device} is decided on the way and, when given, says in one line on {@code err} what it found.
      */
     Path resolve(PrintWriter err) throws IOException {
-        BackendSelector.Selection selection = BackendSelector.select(device);
-        if (selection.logLine() != null) err.println(selection.logLine());
+        selection = deviceOption.select(err);
         return ModelResolver.resolve(model.toString(), headOptions.counts(), err)
                 .orElseThrow(() -> new NoSuchFileException(model.toString()));
     }

@@ -1,5 +1,6 @@
 package dev.clipengine.cli;
 
+import dev.clipengine.device.BackendSelector;
 import dev.clipengine.segment.QueryVocabulary;
 import dev.clipengine.segment.SegmentOptions;
 import dev.clipengine.segment.SlideOptions;
@@ -94,7 +95,8 @@ public final class SegmentArguments {
     /**
      * Refuses what this front end cannot run: a front end that runs {@link dev.clipengine.segment.Segmenter}
      * (CLIPtrase, protocols cliptrase and full) calls this before anything else, so that {@code --method},
-     * {@code --profile} or {@code --protocol slide} fail in one line instead of being ignored.
+     * {@code --profile}, {@code --protocol slide} or {@code --device cuda} (it runs on the CPU) fail in one line instead
+     * of being ignored.
      *
      * @param frontEnd how the error names the caller ("the Spark job")
      */
@@ -104,6 +106,10 @@ public final class SegmentArguments {
                     + command.slide.method().cliName() + " and the slide protocol run with engine.jar segment");
         }
         command.slide.refuseSlideOptions();
+        if (BackendSelector.parse(command.model.deviceOption.device).kind().equals("cuda")) {
+            throw new IllegalArgumentException(frontEnd + " runs the network on the CPU; --device cuda runs with engine.jar"
+                    + " segment");
+        }
         if (command.classSource == null) throw new IllegalArgumentException("give the classes: --classes, --vocabulary or --classes-file");
     }
 

@@ -1,56 +1,128 @@
 package dev.clipengine.model;
 
+import dev.clipengine.device.BackendSelector;
 import dev.clipengine.image.ClipPreprocess;
 import dev.clipengine.image.RgbImage;
-import dev.clipengine.kernels.CpuBackend;
+import dev.clipengine.kernels.Backend;
 import dev.clipengine.text.ClipTokenizer;
 import dev.clipengine.weights.ClipCheckpoint;
 import dev.clipengine.weights.ClipConfig;
 import dev.clipengine.weights.HeadCounts;
-import dev.clipengine.weights.Tensor;
 import dev.clipengine.weights.WeightsFormatException;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
  * A loaded CLIP: both towers over the checkpoint's memory (the big matrices stay mapped off-heap,
- * see architecture.md "Weights") and the logit scale. Immutable once loaded, so one instance may be
- * shared by any number of threads; {@link #close()} releases the mapping.
+ * see architecture.md "Weights") and the logit scale, prepared for one {@link Backend}, chosen when the model is
+ * loaded ({@link Options}; the CPU unless told otherwise). Immutable once loaded, so one instance may be
+ * shared by any number of threads; {@link #close()} releases the mapping and what the backend holds for the model.
  */
 public final class ClipModel implements AutoCloseable {
 
+    /**
+     * How a model is loaded.
+     *
+     * @param heads        head counts for checkpoints that do not record them (null fields: the checkpoint's, or
+     *                     OpenAI's {@code width/64} rule)
+     * @param backend      where the network runs
+     * @param closeBackend whether closing the model also closes the backend (one opened for this model alone)
+     */
+    public record Options(HeadCounts heads, Backend backend, boolean closeBackend) {
+
+        public Options {
+            Objects.requireNonNull(heads, "heads");
+            Objects.requireNonNull(backend, "backend");
+        }
+
+        /**
+         * The checkpoint's head counts, on the process-wide CPU backend (or the device named by
+         * {@code -Dclipengine.device}, see {@link BackendSelector#processDefault()}).
+         */
+        public static Options defaults() {
+            return new Options(new HeadCounts(null, null), BackendSelector.processDefault(), false);
+        }
+
+        public Options withHeads(HeadCounts h) {
+            return new Options(h, backend, closeBackend);
+        }
+
+        /** On {@code b}, which the caller keeps and closes. */
+        public Options on(Backend b) {
+            return new Options(heads, b, false);
+        }
+
+        /** On {@code b}, which the model closes with itself. */
+        public Options owning(Backend b) {
+            return new Options(heads, b, true);
+        }
+    }
+
     private final ClipCheckpoint checkpoint;
     private final ClipConfig config;
+    private final Backend backend;
+    private final boolean closeBackend;
+    private final Prepared prepared;
     private final VisionTransformer vision;
     private final TextTransformer text;
     private final float logitScale;
 
-    private ClipModel(ClipCheckpoint checkpoint, CpuBackend cpu) throws WeightsFormatException {
+    private ClipModel(ClipCheckpoint checkpoint, Options options) throws WeightsFormatException {
         this.checkpoint = checkpoint;
         this.config = checkpoint.config();
-        this.vision = buildVision(checkpoint, config, cpu);
-        this.text = buildText(checkpoint, config, cpu);
+        this.backend = options.backend();
+        this.closeBackend = options.closeBackend();
         this.logitScale = (float) Math.exp(checkpoint.tensor("logit_scale").getFloat(0));
+        this.prepared = new Prepared(backend);
+        try {
+            this.vision = buildVision(checkpoint, config, prepared);
+            this.text = buildText(checkpoint, config, prepared);
+        } catch (RuntimeException | WeightsFormatException e) {
+            prepared.close();
+            throw e;
+        }
     }
 
-    /** Loads any checkpoint format the weights module reads (canonical files are mapped without copying). */
+    /** Loads any checkpoint format the weights module reads (canonical files are mapped without copying), on the CPU. */
     public static ClipModel load(Path path) throws IOException {
-        return load(path, new HeadCounts(null, null));
+        return load(path, Options.defaults());
     }
 
     public static ClipModel load(Path path, HeadCounts heads) throws IOException {
-        ClipCheckpoint ckpt = ClipCheckpoint.open(path, heads);
+        return load(path, Options.defaults().withHeads(heads));
+    }
+
+    /** On {@code backend}, which the caller keeps and closes after the model. */
+    public static ClipModel load(Path path, Backend backend) throws IOException {
+        return load(path, Options.defaults().on(backend));
+    }
+
+    public static ClipModel load(Path path, Options options) throws IOException {
+        ClipCheckpoint ckpt;
         try {
-            return new ClipModel(ckpt, CpuBackend.shared());
+            ckpt = ClipCheckpoint.open(path, options.heads());
+        } catch (IOException | RuntimeException e) {
+            if (options.closeBackend()) options.backend().close();
+            throw e;
+        }
+        try {
+            return new ClipModel(ckpt, options);
         } catch (RuntimeException | WeightsFormatException e) {
             ckpt.close();
+            if (options.closeBackend()) options.backend().close();
             throw e;
         }
     }
 
     public ClipConfig config() {
         return config;
+    }
+
+    /** Where the network runs; the segmentation's DBSCAN runs there too. */
+    public Backend backend() {
+        return backend;
     }
 
     public VisionTransformer vision() {
@@ -94,7 +166,7 @@ public final class ClipModel implements AutoCloseable {
     public VisionOutput encodeImage(RgbImage image, int size, PositionalInterpolation interpolation) {
         checkImageSize(size);
         float[] pixels = ClipPreprocess.clipPixels(image, size);
-        return vision.forward(pixels, size, size, interpolation, AttentionMode.STANDARD, false, false);
+        return vision.forward(pixels, size, size, VisionRequest.clip(interpolation));
     }
 
     /** Refuses sizes the image tower cannot take, with a message a user can act on. */
@@ -116,50 +188,60 @@ public final class ClipModel implements AutoCloseable {
         return checkpoint.source() + " (" + checkpoint.format() + ")";
     }
 
+    /** Releases what the backend holds for this model, the mapping, and the backend if the model owns it. */
     @Override
     public void close() {
-        checkpoint.close();
+        try {
+            vision.close();
+            prepared.close();
+        } finally {
+            try {
+                checkpoint.close();
+            } finally {
+                if (closeBackend) backend.close();
+            }
+        }
     }
 
-    private static VisionTransformer buildVision(ClipCheckpoint c, ClipConfig cfg, CpuBackend cpu) throws WeightsFormatException {
+    private static VisionTransformer buildVision(ClipCheckpoint c, ClipConfig cfg, Prepared p) throws WeightsFormatException {
         ResidualBlock[] blocks = new ResidualBlock[cfg.visionLayers()];
         for (int i = 0; i < blocks.length; i++) {
-            blocks[i] = block(c, "visual.transformer.resblocks." + i + ".", cfg.visionHeads());
+            blocks[i] = block(c, p, "visual.transformer.resblocks." + i + ".", cfg.visionHeads());
         }
         int nativeGrid = cfg.imageSize() / cfg.patchSize();
-        return new VisionTransformer(cpu,
-                Linear.matrix(c.tensor("visual.conv1.weight")),
-                c.tensor("visual.class_embedding").toFloatArray(),
+        return new VisionTransformer(p.backend(),
+                p.weights(Linear.matrix(c.tensor("visual.conv1.weight"))),
+                p.upload(c.tensor("visual.class_embedding").toFloatArray()),
                 c.tensor("visual.positional_embedding").toFloatArray(),
-                ln(c, "visual.ln_pre"), blocks, ln(c, "visual.ln_post"),
-                Linear.matrix(c.tensor("visual.proj")),
+                ln(c, p, "visual.ln_pre"), blocks, ln(c, p, "visual.ln_post"),
+                p.weights(Linear.matrix(c.tensor("visual.proj"))),
                 cfg.patchSize(), nativeGrid, cfg.visionHeads());
     }
 
-    private static TextTransformer buildText(ClipCheckpoint c, ClipConfig cfg, CpuBackend cpu) throws WeightsFormatException {
+    private static TextTransformer buildText(ClipCheckpoint c, ClipConfig cfg, Prepared p) throws WeightsFormatException {
         ResidualBlock[] blocks = new ResidualBlock[cfg.textLayers()];
         for (int i = 0; i < blocks.length; i++) {
-            blocks[i] = block(c, "transformer.resblocks." + i + ".", cfg.textHeads());
+            blocks[i] = block(c, p, "transformer.resblocks." + i + ".", cfg.textHeads());
         }
-        return new TextTransformer(cpu,
+        return new TextTransformer(p.backend(),
                 Linear.matrix(c.tensor("token_embedding.weight")),
                 c.tensor("positional_embedding").toFloatArray(),
-                blocks, ln(c, "ln_final"),
-                Linear.matrix(c.tensor("text_projection")));
+                blocks, ln(c, p, "ln_final"),
+                p.weights(Linear.matrix(c.tensor("text_projection"))));
     }
 
-    private static ResidualBlock block(ClipCheckpoint c, String p, int heads) throws WeightsFormatException {
-        return new ResidualBlock(
-                ln(c, p + "ln_1"),
-                Linear.of(c.tensor(p + "attn.in_proj_weight"), c.tensor(p + "attn.in_proj_bias")),
-                Linear.of(c.tensor(p + "attn.out_proj.weight"), c.tensor(p + "attn.out_proj.bias")),
-                ln(c, p + "ln_2"),
-                Linear.of(c.tensor(p + "mlp.c_fc.weight"), c.tensor(p + "mlp.c_fc.bias")),
-                Linear.of(c.tensor(p + "mlp.c_proj.weight"), c.tensor(p + "mlp.c_proj.bias")),
+    private static ResidualBlock block(ClipCheckpoint c, Prepared p, String name, int heads) throws WeightsFormatException {
+        return new ResidualBlock(p.backend(),
+                ln(c, p, name + "ln_1"),
+                Linear.of(p, c.tensor(name + "attn.in_proj_weight"), c.tensor(name + "attn.in_proj_bias")),
+                Linear.of(p, c.tensor(name + "attn.out_proj.weight"), c.tensor(name + "attn.out_proj.bias")),
+                ln(c, p, name + "ln_2"),
+                Linear.of(p, c.tensor(name + "mlp.c_fc.weight"), c.tensor(name + "mlp.c_fc.bias")),
+                Linear.of(p, c.tensor(name + "mlp.c_proj.weight"), c.tensor(name + "mlp.c_proj.bias")),
                 heads);
     }
 
-    private static LayerNorm ln(ClipCheckpoint c, String name) throws WeightsFormatException {
-        return LayerNorm.of(c.tensor(name + ".weight"), c.tensor(name + ".bias"));
+    private static LayerNorm ln(ClipCheckpoint c, Prepared p, String name) throws WeightsFormatException {
+        return LayerNorm.of(p, c.tensor(name + ".weight").toFloatArray(), c.tensor(name + ".bias").toFloatArray());
     }
 }

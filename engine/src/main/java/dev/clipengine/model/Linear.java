@@ -1,15 +1,17 @@
 package dev.clipengine.model;
 
+import dev.clipengine.kernels.Backend;
+import dev.clipengine.kernels.Epilogue;
 import dev.clipengine.kernels.Storage;
 import dev.clipengine.kernels.WeightMatrix;
 import dev.clipengine.weights.Tensor;
 import dev.clipengine.weights.WeightsFormatException;
 
 /**
- * A PyTorch-layout linear layer: weight {@code [out, in]} (zero-copy view of the checkpoint) and an
- * optional bias copied to the heap (biases are tiny; the big matrix stays off-heap).
+ * A PyTorch-layout linear layer prepared on the backend: weight {@code [out, in]} (from a zero-copy view of the
+ * checkpoint: packed on the CPU, uploaded on CUDA) and an optional bias.
  */
-record Linear(WeightMatrix weight, float[] bias) {
+record Linear(Backend.Weights weight, Backend.Buffer bias) {
 
     int in() {
         return weight.cols();
@@ -19,8 +21,13 @@ record Linear(WeightMatrix weight, float[] bias) {
         return weight.rows();
     }
 
-    static Linear of(Tensor weight, Tensor bias) throws WeightsFormatException {
-        return new Linear(matrix(weight), bias == null ? null : bias.toFloatArray());
+    static Linear of(Prepared prepared, Tensor weight, Tensor bias) throws WeightsFormatException {
+        return new Linear(prepared.weights(matrix(weight)), bias == null ? null : prepared.upload(bias.toFloatArray()));
+    }
+
+    /** {@code y (+)= epilogue(x · Wᵀ + b)} over {@code rows} rows, x and y at offset 0. */
+    void apply(Backend backend, Backend.Buffer x, int ldx, int rows, Backend.Buffer y, int ldy, Epilogue epilogue) {
+        backend.linear(x, 0, ldx, rows, weight, bias, y, 0, ldy, epilogue);
     }
 
     /** A rank-2 (or conv, flattened to rank 2) float tensor as a kernel matrix, without copying. */

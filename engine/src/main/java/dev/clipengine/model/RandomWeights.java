@@ -43,12 +43,22 @@ public final class RandomWeights {
         };
     }
 
-    /** A model with random weights of {@code config}, stored as {@code dtype} (F32, F16 or BF16). */
+    /** A model with random weights of {@code config}, stored as {@code dtype} (F32, F16 or BF16), on the CPU. */
     public static ClipModel load(ClipConfig config, DType dtype, long seed) throws IOException {
+        return load(config, dtype, seed, ClipModel.Options.defaults());
+    }
+
+    /** As {@link #load(ClipConfig, DType, long)}, loaded with {@code options} (the backend, mainly). */
+    public static ClipModel load(ClipConfig config, DType dtype, long seed, ClipModel.Options options) throws IOException {
         Path file = Files.createTempFile("clip-random-", ".safetensors");
         try {
-            write(file, config, dtype, seed);
-            return ClipModel.load(file);
+            try {
+                write(file, config, dtype, seed);
+            } catch (IOException | RuntimeException e) {
+                if (options.closeBackend()) options.backend().close();
+                throw e;
+            }
+            return ClipModel.load(file, options);
         } finally {
             Files.deleteIfExists(file); // the mapping stays valid after the name is gone
         }

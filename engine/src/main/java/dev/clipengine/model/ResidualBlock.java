@@ -1,29 +1,56 @@
 package dev.clipengine.model;
 
-import dev.clipengine.kernels.CpuBackend;
+import dev.clipengine.kernels.AttentionSpec;
+import dev.clipengine.kernels.AttentionSpec.Part;
+import dev.clipengine.kernels.Backend;
 import dev.clipengine.kernels.Epilogue;
-import dev.clipengine.kernels.PackedLinear;
+
+import java.util.List;
 
 /**
  * One pre-norm transformer block of CLIP (spec §1.3):
- * {@code x += attn(ln_1(x)); x += c_proj(QuickGELU(c_fc(ln_2(x))))}, shared by both towers.
- * Immutable after construction, so one instance serves any number of threads.
+ * {@code x += attn(ln_1(x)); x += c_proj(QuickGELU(c_fc(ln_2(x))))}, shared by both towers, on the backend its
+ * weights were prepared for. Immutable after construction, so one instance serves any number of threads.
  */
 final class ResidualBlock {
 
-    /** Optional side outputs of a forward pass; null fields are not computed. */
-    static final class Taps {
-        /** Standard attention probabilities, {@code [heads, n, n]}. */
-        float[] attentionProbs;
-        /** Mean over heads of the mean q/k/v cosine self-correlation, {@code [n, n]} (spec §2.1). */
-        float[] cosineCorrelation;
+    /**
+     * What one pass of the block computes (training-free-methods.md §0) and which side outputs it returns.
+     *
+     * @param causal        mask attention to earlier positions (text tower)
+     * @param mode          the token mixing
+     * @param bias          {@code [n, n]} added to the scaled scores before the softmax (NACLIP's Ω), or null
+     * @param residual      false: {@code x} becomes the bare attention output {@code out_proj(A·V)}, with no residual
+     *                      and no MLP ("reduced" blocks)
+     * @param probabilities also return the attention probabilities ({@code [heads, n, n]})
+     * @param correlation   also return the cosine self-correlation W of q, k and v (spec §2.1); the forward is unchanged
+     */
+    record Request(boolean causal, AttentionMode mode, Backend.Buffer bias, boolean residual, boolean probabilities,
+                   boolean correlation) {
+
+        /** CLIP's block, no side output. */
+        static Request clip(boolean causal) {
+            return new Request(causal, AttentionMode.STANDARD, null, true, false, false);
+        }
+
+        boolean wantsTaps() {
+            return probabilities || correlation || bias != null || !residual;
+        }
     }
 
+    /** Side outputs on the backend, null where not requested; the caller closes them. */
+    record Taps(Backend.Buffer probabilities, Backend.Buffer correlation) {
+        static final Taps NONE = new Taps(null, null);
+    }
+
+    private final Backend backend;
     private final LayerNorm ln1, ln2;
     private final Linear inProj, outProj, fc, proj;
     private final int width, heads, headDim;
 
-    ResidualBlock(LayerNorm ln1, Linear inProj, Linear outProj, LayerNorm ln2, Linear fc, Linear proj, int heads) {
+    ResidualBlock(Backend backend, LayerNorm ln1, Linear inProj, Linear outProj, LayerNorm ln2, Linear fc, Linear proj,
+                  int heads) {
+        this.backend = backend;
         this.ln1 = ln1;
         this.inProj = inProj;
         this.outProj = outProj;
@@ -35,250 +62,110 @@ final class ResidualBlock {
         this.headDim = width / heads;
     }
 
-    /**
-     * Runs the block in place on {@code x} ({@code n} rows of {@code width}).
-     *
-     * @param causal     mask attention to earlier positions (text tower)
-     * @param wantProbs  also return the standard attention probabilities
-     * @param wantCosine also return the cosine self-correlation W (spec §2.1); the forward is unchanged
-     */
-    Taps forward(CpuBackend cpu, float[] x, int n, boolean causal, AttentionMode mode, boolean wantProbs, boolean wantCosine) {
-        return forward(cpu, x, new int[] {0, n}, causal, mode, null, true, wantProbs, wantCosine, newWorkspace(n, n));
+    /** Buffers for a forward pass over {@code rows} rows (shared by every block of a tower, which run in turn). */
+    Workspace newWorkspace(int rows) {
+        return new Workspace(backend, rows, width, fc.out());
     }
 
-    /** Buffers for a forward pass over {@code rows} rows in sequences of at most {@code maxSequence} tokens. */
-    Workspace newWorkspace(int rows, int maxSequence) {
-        return new Workspace(rows, maxSequence, width, fc.out());
+    /** The attention of {@code mode}: which parts of q|k|v attend to which, summed (see {@link AttentionSpec}). */
+    AttentionSpec attention(AttentionMode mode, boolean causal) {
+        List<AttentionSpec.Branch> branches = switch (mode) {
+            case STANDARD -> List.of(new AttentionSpec.Branch(Part.Q, Part.K));
+            // spec §2.2: (softmax(s·qqᵀ) + softmax(s·kkᵀ) + softmax(s·vvᵀ))·V, rows of the sum add up to 3 (reference
+            // quirk B6)
+            case CLIPTRASE -> self(Part.Q, Part.K, Part.V);
+            // training-free §2.3: (softmax(s·qqᵀ) + softmax(s·kkᵀ))·V, rows add up to 2 (not averaged)
+            case SCLIP -> self(Part.Q, Part.K);
+            case QUERY_QUERY -> self(Part.Q);
+            // training-free §2.5: the Gaussian is added to the scaled k·k logits before the softmax
+            case NACLIP -> self(Part.K);
+            // A = I: each token keeps its own v (MaskCLIP)
+            case IDENTITY -> List.of();
+        };
+        return new AttentionSpec(heads, headDim, AttentionSpec.defaultScale(headDim), branches, causal);
     }
 
-    /** The CLIP block over stacked sequences (see below), with standard residual and MLP. */
-    Taps forward(CpuBackend cpu, float[] x, int[] sequenceStarts, boolean causal, AttentionMode mode,
-                 boolean wantProbs, boolean wantCosine, Workspace ws) {
-        return forward(cpu, x, sequenceStarts, causal, mode, null, true, wantProbs, wantCosine, ws);
+    private static List<AttentionSpec.Branch> self(Part... parts) {
+        return java.util.Arrays.stream(parts).map(p -> new AttentionSpec.Branch(p, p)).toList();
     }
 
     /**
      * Runs the block in place on {@code x}, whose rows are one or more independent sequences stacked
      * ({@code sequenceStarts} = {@code [0, end of sequence 0, end of sequence 1, …]}): the projections and the MLP
      * run once over all rows (one weight pass for a whole batch of prompts), attention within each sequence.
-     * Taps and the training-free last-block options (training-free-methods.md §0) are only available for a single
-     * sequence.
-     *
-     * @param attentionBias {@code [n, n]} added to the scaled scores before the softmax (NACLIP's Ω), or null
-     * @param residual      false: {@code x} becomes the bare attention output {@code out_proj(A·V)}, with no
-     *                      residual and no MLP ("reduced" blocks)
+     * Side outputs and the training-free options ({@link Request#wantsTaps()}) need a single sequence.
      */
-    Taps forward(CpuBackend cpu, float[] x, int[] sequenceStarts, boolean causal, AttentionMode mode, float[] attentionBias,
-                 boolean residual, boolean wantProbs, boolean wantCosine, Workspace ws) {
+    Taps forward(Backend.Buffer x, int[] sequenceStarts, Request request, Workspace ws) {
         int d = width, n = sequenceStarts[sequenceStarts.length - 1];
-        boolean single = sequenceStarts.length == 2;
-        if (!single && (wantProbs || wantCosine || attentionBias != null || !residual)) {
+        if (sequenceStarts.length != 2 && request.wantsTaps()) {
             throw new IllegalArgumentException("attention taps and training-free last blocks need a single sequence");
         }
-        if (mode == AttentionMode.NACLIP && (attentionBias == null || attentionBias.length != n * n)) {
+        if (request.mode() == AttentionMode.NACLIP && (request.bias() == null || request.bias().length() < (long) n * n)) {
             throw new IllegalArgumentException("NACLIP attention needs an " + n + "x" + n + " bias");
         }
-        float[] h = ws.h, qkv = ws.qkv, context = ws.context;
-        ln1.apply(cpu, x, h, n);
-        PackedLinear[] packed = packedWeights();
-        linear(cpu, inProj, packed[0], h, d, n, qkv, 3 * d, Epilogue.STORE);
+        ln1.apply(backend, x, ws.h, n);
+        inProj.apply(backend, ws.h, d, n, ws.qkv, 3 * d, Epilogue.STORE);
 
-        Taps taps = new Taps();
-        float[] probs = wantProbs ? new float[heads * n * n] : null;
-        if (single) {
-            cpu.parallelFor(heads, (from, to) -> {
-                float[][] scratch = ws.takeScratch(mode, wantProbs, false);
-                for (int head = from; head < to; head++) {
-                    attendHead(cpu, qkv, n, head, causal, mode, attentionBias, context, scratch[0], probs);
-                }
-                ws.giveBack(scratch);
-            });
-        } else {
-            // Sequences are contiguous row ranges: copy one in, attend with every head, copy its context out.
-            cpu.parallelFor(sequenceStarts.length - 1, (from, to) -> {
-                float[][] scratch = ws.takeScratch(mode, false, true);
-                float[] seqQkv = scratch[1], seqContext = scratch[2];
-                for (int s = from; s < to; s++) {
-                    int r0 = sequenceStarts[s], len = sequenceStarts[s + 1] - r0;
-                    System.arraycopy(qkv, r0 * 3 * d, seqQkv, 0, len * 3 * d);
-                    for (int head = 0; head < heads; head++) {
-                        attendHead(cpu, seqQkv, len, head, causal, mode, null, seqContext, scratch[0], null);
-                    }
-                    System.arraycopy(seqContext, 0, context, r0 * d, len * d);
-                }
-                ws.giveBack(scratch);
-            });
+        Backend.Buffer probs = null, correlation = null;
+        try {
+            if (request.probabilities()) probs = backend.allocate((long) heads * n * n);
+            backend.attention(attention(request.mode(), request.causal()), ws.qkv, 0, sequenceStarts, request.bias(),
+                    probs, ws.context, 0);
+            if (request.correlation()) {
+                // W = the mean over heads and over q, k and v of the cosine matrices (spec §2.1, §8)
+                correlation = backend.allocate((long) n * n);
+                backend.cosineSelfCorrelation(ws.qkv, 0, 3 * d, n, 3 * heads, headDim, 1f / (3 * heads), correlation);
+            }
+        } catch (RuntimeException e) {
+            if (probs != null) probs.close();
+            if (correlation != null) correlation.close();
+            throw e;
         }
-        taps.attentionProbs = probs;
-        if (wantCosine) taps.cosineCorrelation = cosineSelfCorrelation(cpu, qkv, n);
+        Taps taps = probs == null && correlation == null ? Taps.NONE : new Taps(probs, correlation);
 
-        if (!residual) {
-            linear(cpu, outProj, packed[1], context, d, n, x, d, Epilogue.STORE);
+        if (!request.residual()) {
+            outProj.apply(backend, ws.context, d, n, x, d, Epilogue.STORE);
             return taps;
         }
         // Residuals are added by the GEMMs themselves, and QuickGELU is applied to each tile of c_fc as it is made.
-        linear(cpu, outProj, packed[1], context, d, n, x, d, Epilogue.ACCUMULATE);
-        ln2.apply(cpu, x, h, n);
+        outProj.apply(backend, ws.context, d, n, x, d, Epilogue.ACCUMULATE);
+        ln2.apply(backend, x, ws.h, n);
         int hidden = fc.out();
-        linear(cpu, fc, packed[2], h, d, n, ws.mlp, hidden, Epilogue.QUICK_GELU);
-        linear(cpu, proj, packed[3], ws.mlp, hidden, n, x, d, Epilogue.ACCUMULATE);
+        fc.apply(backend, ws.h, d, n, ws.mlp, hidden, Epilogue.QUICK_GELU);
+        proj.apply(backend, ws.mlp, hidden, n, x, d, Epilogue.ACCUMULATE);
         return taps;
     }
 
-    /** in_proj, out_proj, c_fc, c_proj packed for the GEMM on first use; null where the packing budget ran out. */
-    private volatile PackedLinear[] packed;
-
-    private PackedLinear[] packedWeights() {
-        PackedLinear[] p = packed;
-        if (p == null) {
-            synchronized (this) {
-                p = packed;
-                if (p == null) {
-                    p = new PackedLinear[] {PackedLinear.tryPack(inProj.weight()), PackedLinear.tryPack(outProj.weight()),
-                            PackedLinear.tryPack(fc.weight()), PackedLinear.tryPack(proj.weight())};
-                    packed = p;
-                }
-            }
-        }
-        return p;
-    }
-
-    /** {@code y (+)= epilogue(x · Wᵀ + b)} from the packed weights when there are, else packing on the fly. */
-    private static void linear(CpuBackend cpu, Linear layer, PackedLinear packedWeight, float[] x, int ldx, int rows,
-                               float[] y, int ldy, Epilogue epilogue) {
-        if (packedWeight != null) {
-            cpu.linear(x, 0, ldx, rows, packedWeight, layer.bias(), y, 0, ldy, epilogue);
-        } else {
-            cpu.linear(x, 0, ldx, rows, layer.weight(), layer.bias(), y, 0, ldy, epilogue);
-        }
-    }
-
-    private void attendHead(CpuBackend cpu, float[] qkv, int n, int head, boolean causal, AttentionMode mode, float[] bias,
-                            float[] context, float[] scores, float[] probs) {
-        int d = width, ld = 3 * d, out = head * headDim;
-        int q = head * headDim, k = d + head * headDim, v = 2 * d + head * headDim;
-        // PyTorch scales q by head_dim^-0.5 before the product; scaling the product is the same up to rounding.
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        switch (mode) {
-            case STANDARD -> {
-                if (probs == null) {
-                    // The common case: fused, the n×n probabilities are never stored.
-                    cpu.attentionHead(n, headDim, scale, causal, qkv, q, ld, qkv, k, ld, qkv, v, ld, context, out, d, false);
-                    return;
-                }
-                cpu.gemmNT(n, n, headDim, scale, qkv, q, ld, qkv, k, ld, scores, 0, n);
-                cpu.softmaxRows(scores, 0, n, n, n, causal, 0);
-                System.arraycopy(scores, 0, probs, head * n * n, n * n);
-            }
-            case CLIPTRASE -> {
-                // spec §2.2: (softmax(s·qqᵀ) + softmax(s·kkᵀ) + softmax(s·vvᵀ))·V, rows of the sum add up to 3
-                // (reference quirk B6)
-                selfAttentionSum(cpu, qkv, n, causal, scale, v, context, out, q, k, v);
-                return;
-            }
-            case SCLIP -> {
-                // spec training-free §2.3: (softmax(s·qqᵀ) + softmax(s·kkᵀ))·V, rows of the sum add up to 2 (not
-                // averaged)
-                selfAttentionSum(cpu, qkv, n, causal, scale, v, context, out, q, k);
-                return;
-            }
-            case QUERY_QUERY -> {
-                selfAttentionSum(cpu, qkv, n, causal, scale, v, context, out, q);
-                return;
-            }
-            case NACLIP -> {
-                // spec training-free §2.5: the Gaussian is added to the scaled k·k logits before the softmax
-                cpu.gemmNT(n, n, headDim, scale, qkv, k, ld, qkv, k, ld, scores, 0, n);
-                cpu.add(scores, 0, bias, 0, n * n);
-                cpu.softmaxRows(scores, 0, n, n, n, causal, 0);
-            }
-            case IDENTITY -> {
-                // A = I: each token keeps its own v (MaskCLIP); a copy is exactly what the product with I gives
-                for (int i = 0; i < n; i++) System.arraycopy(qkv, i * ld + v, context, i * d + out, headDim);
-                return;
-            }
-        }
-        cpu.gemmNN(n, headDim, n, scores, 0, n, qkv, v, ld, context, out, d);
-    }
-
     /**
-     * {@code context[:, out..] = Σ_b softmax(s·X_b X_bᵀ)·V} over the given branches (q, k or v columns of this head):
-     * a sum of fused heads over the same V, each a branch attending to itself.
+     * Per-forward activation buffers on the backend, shared by every block of a tower (they run one after another),
+     * so a forward allocates them once rather than once per block.
      */
-    private void selfAttentionSum(CpuBackend cpu, float[] qkv, int n, boolean causal, float scale, int v, float[] context,
-                                  int out, int... branches) {
-        int d = width, ld = 3 * d;
-        for (int i = 0; i < branches.length; i++) {
-            int b = branches[i];
-            cpu.attentionHead(n, headDim, scale, causal, qkv, b, ld, qkv, b, ld, qkv, v, ld, context, out, d, i > 0);
-        }
-    }
+    static final class Workspace implements AutoCloseable {
+        final Backend.Buffer h, qkv, context, mlp;
 
-    /**
-     * W = the mean over heads and over q, k and v of {@code cos(a_i, a_j) = a_i·a_j / max(|a_i||a_j|, 1e-8)}
-     * (spec §2.1, §8). Every head's q, k and v row is scaled to unit length first; then all 3·heads cosine matrices
-     * summed are one Gram matrix of the scaled rows, {@code Z Zᵀ} with K = 3·width, a single well-shaped GEMM instead
-     * of 3·heads thin ones and as many elementwise passes. Scaling first equals dividing afterwards except for rows
-     * shorter than 1e-4 (the clamp's scale), which trained CLIP activations never have; a zero row gives 0 either way.
-     */
-    private float[] cosineSelfCorrelation(CpuBackend cpu, float[] qkv, int n) {
-        int ld = 3 * width;
-        float[] unit = new float[n * ld];
-        cpu.parallelFor(n, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                for (int seg = 0; seg < 3 * heads; seg++) {
-                    int o = i * ld + seg * headDim;
-                    float sq = 0;
-                    for (int c = 0; c < headDim; c++) sq += qkv[o + c] * qkv[o + c];
-                    float norm = (float) Math.sqrt(sq);
-                    float inv = norm > 0 ? 1f / norm : 0f;
-                    for (int c = 0; c < headDim; c++) unit[o + c] = qkv[o + c] * inv;
-                }
+        Workspace(Backend backend, int rows, int width, int hidden) {
+            Backend.Buffer[] made = new Backend.Buffer[4];
+            try {
+                made[0] = backend.allocate((long) rows * width);
+                made[1] = backend.allocate((long) rows * 3 * width);
+                made[2] = backend.allocate((long) rows * width);
+                made[3] = backend.allocate((long) rows * hidden);
+            } catch (RuntimeException e) {
+                for (Backend.Buffer b : made) if (b != null) b.close();
+                throw e;
             }
-        });
-        float[] w = new float[n * n];
-        cpu.gemmNT(n, n, ld, 1f / (3 * heads), unit, 0, ld, unit, 0, ld, w, 0, n);
-        return w;
-    }
-
-    /**
-     * Per-forward activation buffers, shared by every block of a tower (they run one after another), so a forward
-     * allocates them once rather than once per block. Attention scratch ({@code n×n} scores) is handed to whichever
-     * thread runs a group of heads and taken back after, so at most one set per running thread is ever made.
-     */
-    static final class Workspace {
-        final float[] h, qkv, context, mlp;
-        private final int maxSequence, width;
-        private final java.util.concurrent.ConcurrentLinkedDeque<float[][]> scratch =
-                new java.util.concurrent.ConcurrentLinkedDeque<>();
-
-        Workspace(int rows, int maxSequence, int width, int hidden) {
-            this.h = new float[rows * width];
-            this.qkv = new float[rows * 3 * width];
-            this.context = new float[rows * width];
-            this.mlp = new float[rows * hidden];
-            this.maxSequence = maxSequence;
-            this.width = width;
+            this.h = made[0];
+            this.qkv = made[1];
+            this.context = made[2];
+            this.mlp = made[3];
         }
 
-        /**
-         * {scores (an n×n matrix, for the modes that are not fused), one sequence's qkv and context (for stacked
-         * sequences)}; each part is made the first time it is needed. Attention whose probabilities are not tapped is
-         * fused ({@link CpuBackend#attentionHead}) and needs no score matrix, except NACLIP's, which adds a bias.
-         */
-        float[][] takeScratch(AttentionMode mode, boolean wantProbs, boolean sequenceBuffers) {
-            float[][] s = scratch.pollFirst();
-            if (s == null) s = new float[3][];
-            if ((wantProbs || mode == AttentionMode.NACLIP) && s[0] == null) s[0] = new float[maxSequence * maxSequence];
-            if (sequenceBuffers && s[1] == null) {
-                s[1] = new float[maxSequence * 3 * width];
-                s[2] = new float[maxSequence * width];
-            }
-            return s;
-        }
-
-        void giveBack(float[][] s) {
-            scratch.addFirst(s);
+        @Override
+        public void close() {
+            h.close();
+            qkv.close();
+            context.close();
+            mlp.close();
         }
     }
 }

@@ -1,25 +1,26 @@
 package dev.clipengine.model;
 
-import dev.clipengine.kernels.CpuBackend;
+import dev.clipengine.kernels.Backend;
 import dev.clipengine.kernels.WeightMatrix;
 
 /**
  * CLIP's text tower (spec cliptrase.md §1.5): token + positional embedding, causal residual blocks,
- * ln_final, the row of the end-of-text token (the largest id), then the text projection.
+ * ln_final, the row of the end-of-text token (the largest id), then the text projection. The embedding rows are
+ * gathered on the host (from the mapped table); everything after runs on the backend.
  */
 public final class TextTransformer {
 
-    private final CpuBackend cpu;
-    private final WeightMatrix tokenEmbedding;    // [vocab, width]
+    private final Backend backend;
+    private final WeightMatrix tokenEmbedding;    // [vocab, width], mapped
     private final float[] positionalEmbedding;    // [context, width]
     private final ResidualBlock[] blocks;
     private final LayerNorm lnFinal;
-    private final WeightMatrix projection;        // [width, embed], right-multiplied
+    private final Backend.Weights projection;     // [width, embed], right-multiplied
     private final int width, context, embedDim;
 
-    TextTransformer(CpuBackend cpu, WeightMatrix tokenEmbedding, float[] positionalEmbedding, ResidualBlock[] blocks,
-                    LayerNorm lnFinal, WeightMatrix projection) {
-        this.cpu = cpu;
+    TextTransformer(Backend backend, WeightMatrix tokenEmbedding, float[] positionalEmbedding, ResidualBlock[] blocks,
+                    LayerNorm lnFinal, Backend.Weights projection) {
+        this.backend = backend;
         this.tokenEmbedding = tokenEmbedding;
         this.positionalEmbedding = positionalEmbedding;
         this.blocks = blocks;
@@ -46,15 +47,14 @@ public final class TextTransformer {
     /**
      * Projected text features (not normalized) of many tokenized prompts at once. The prompts are stacked into one
      * matrix so every projection and MLP is one GEMM over all their tokens (the weights are read once per batch, not
-     * once per prompt); attention stays within each prompt. Each result equals {@link #encode(int[])} of that prompt
-     * bit for bit: every output element is computed by the same kernel whatever the other rows are.
+     * once per prompt); attention stays within each prompt. On the CPU each result equals {@link #encode(int[])} of
+     * that prompt bit for bit: every output element is computed by the same kernel whatever the other rows are.
      */
     public float[][] encode(int[][] prompts) {
         int count = prompts.length, d = width;
         if (count == 0) return new float[0][];
         int[] eot = new int[count];
         int[] starts = new int[count + 1];
-        int longest = 0;
         for (int p = 0; p < count; p++) {
             int[] ids = prompts[p];
             if (ids.length != context) {
@@ -66,7 +66,6 @@ public final class TextTransformer {
             // Under the causal mask no row depends on later positions, so positions after EOT cannot change
             // the pooled row: run only the first eot+1 tokens (identical result, far less work).
             starts[p + 1] = starts[p] + e + 1;
-            longest = Math.max(longest, e + 1);
         }
         int rows = starts[count];
         float[] x = new float[rows * d];
@@ -80,13 +79,18 @@ public final class TextTransformer {
                 for (int c = 0; c < d; c++) x[row + c] = tokenEmbedding.get(id, c) + positionalEmbedding[t * d + c];
             }
         }
-        ResidualBlock.Workspace ws = blocks[0].newWorkspace(rows, longest);
-        for (ResidualBlock block : blocks) block.forward(cpu, x, starts, true, AttentionMode.STANDARD, false, false, ws);
-        float[] pooled = new float[count * d];
-        for (int p = 0; p < count; p++) System.arraycopy(x, (starts[p] + eot[p]) * d, pooled, p * d, d);
-        lnFinal.apply(cpu, pooled, pooled, count);
-        float[] projected = new float[count * embedDim];
-        cpu.matmul(pooled, 0, d, count, projection, projected, 0, embedDim);
+        float[] projected;
+        try (Backend.Buffer bx = backend.adopt(x);
+             ResidualBlock.Workspace ws = blocks[0].newWorkspace(rows);
+             Backend.Buffer pooled = backend.allocate((long) count * d);
+             Backend.Buffer out = backend.allocate((long) count * embedDim)) {
+            ResidualBlock.Request causal = ResidualBlock.Request.clip(true);
+            for (ResidualBlock block : blocks) block.forward(bx, starts, causal, ws);
+            for (int p = 0; p < count; p++) backend.copy(bx, (long) (starts[p] + eot[p]) * d, pooled, (long) p * d, d);
+            lnFinal.apply(backend, pooled, pooled, count);
+            backend.matmul(pooled, 0, d, count, projection, out, 0, embedDim);
+            projected = backend.download(out);
+        }
         float[][] out = new float[count][];
         for (int p = 0; p < count; p++) out[p] = java.util.Arrays.copyOfRange(projected, p * embedDim, (p + 1) * embedDim);
         return out;

@@ -1,28 +1,27 @@
 package dev.clipengine.model;
 
-import dev.clipengine.kernels.CpuBackend;
-import dev.clipengine.kernels.WeightMatrix;
+import dev.clipengine.kernels.Backend;
 
 /**
  * CLIP's image tower (spec cliptrase.md §1.3): patch embedding (a stride-P convolution, done as one
  * matrix product over flattened patches), class token, positional embedding resized to the grid,
- * ln_pre, the residual blocks, ln_post on all tokens and the projection.
+ * ln_pre, the residual blocks, ln_post on all tokens and the projection, on the backend its weights were prepared for.
  */
 public final class VisionTransformer {
 
-    private final CpuBackend cpu;
-    private final WeightMatrix patchEmbedding;   // conv1 [width, 3·P·P], no bias
-    private final float[] classEmbedding;        // [width]
-    private final float[] positionalEmbedding;   // [1 + g0², width]
+    private final Backend backend;
+    private final Backend.Weights patchEmbedding;   // conv1 [width, 3·P·P], no bias
+    private final Backend.Buffer classEmbedding;    // [width]
+    private final float[] positionalEmbedding;      // [1 + g0², width], resized per grid on the host
     private final LayerNorm lnPre, lnPost;
     private final ResidualBlock[] blocks;
-    private final WeightMatrix projection;       // [width, embed], right-multiplied
+    private final Backend.Weights projection;       // [width, embed], right-multiplied
     private final int width, patch, nativeGrid, embedDim, heads;
 
-    VisionTransformer(CpuBackend cpu, WeightMatrix patchEmbedding, float[] classEmbedding, float[] positionalEmbedding,
-                      LayerNorm lnPre, ResidualBlock[] blocks, LayerNorm lnPost, WeightMatrix projection,
-                      int patch, int nativeGrid, int heads) {
-        this.cpu = cpu;
+    VisionTransformer(Backend backend, Backend.Weights patchEmbedding, Backend.Buffer classEmbedding,
+                      float[] positionalEmbedding, LayerNorm lnPre, ResidualBlock[] blocks, LayerNorm lnPost,
+                      Backend.Weights projection, int patch, int nativeGrid, int heads) {
+        this.backend = backend;
         this.patchEmbedding = patchEmbedding;
         this.classEmbedding = classEmbedding;
         this.positionalEmbedding = positionalEmbedding;
@@ -30,7 +29,7 @@ public final class VisionTransformer {
         this.blocks = blocks;
         this.lnPost = lnPost;
         this.projection = projection;
-        this.width = classEmbedding.length;
+        this.width = Math.toIntExact(classEmbedding.length());
         this.patch = patch;
         this.nativeGrid = nativeGrid;
         this.embedDim = projection.cols();
@@ -50,24 +49,13 @@ public final class VisionTransformer {
     }
 
     /**
-     * Encodes a normalized CHW image.
+     * Encodes a normalized CHW image: patch embedding, class token and positional embedding, ln_pre, the blocks (the
+     * last one as {@code request} says), ln_post on every token, the projection. Everything runs on the backend; only
+     * the projected tokens and the requested side outputs come back.
      *
-     * @param pixels            {@code [3, height, width]}, CLIP-normalized
-     * @param lastBlock         attention of the last block ({@link AttentionMode#STANDARD} is plain CLIP)
-     * @param wantCorrelation   also compute W of the second-to-last block (CLIPtrase clusters it)
-     * @param wantLastAttention also return the last block's softmax attention (standard mode only)
+     * @param pixels {@code [3, height, width]}, CLIP-normalized
      */
-    public VisionOutput forward(float[] pixels, int height, int imageWidth, PositionalInterpolation interpolation,
-                                AttentionMode lastBlock, boolean wantCorrelation, boolean wantLastAttention) {
-        return forward(pixels, height, imageWidth, interpolation, LastBlock.of(lastBlock), wantCorrelation, wantLastAttention);
-    }
-
-    /**
-     * As above with a training-free last block (training-free-methods.md §0): its attention, whether it keeps
-     * residual and MLP, NACLIP's σ. Blocks before it are CLIP's.
-     */
-    public VisionOutput forward(float[] pixels, int height, int imageWidth, PositionalInterpolation interpolation,
-                                LastBlock lastBlock, boolean wantCorrelation, boolean wantLastAttention) {
+    public VisionOutput forward(float[] pixels, int height, int imageWidth, VisionRequest request) {
         if (height % patch != 0 || imageWidth % patch != 0) {
             throw new IllegalArgumentException("image size " + imageWidth + "x" + height
                     + " is not a multiple of the patch size " + patch);
@@ -75,53 +63,103 @@ public final class VisionTransformer {
         if (pixels.length != 3 * height * imageWidth) {
             throw new IllegalArgumentException("expected 3x" + height + "x" + imageWidth + " pixels, got " + pixels.length);
         }
-        if (wantCorrelation && blocks.length < 2) {
+        if (request.correlation() && blocks.length < 2) {
             throw new IllegalArgumentException("the correlation of the second-to-last block needs at least 2 layers");
         }
         int gh = height / patch, gw = imageWidth / patch, n = 1 + gh * gw, d = width;
-
-        float[] x = new float[n * d];
-        float[] patches = extractPatches(pixels, height, imageWidth);
-        cpu.linear(patches, 0, 3 * patch * patch, gh * gw, patchEmbedding, null, x, d, d);
-        System.arraycopy(classEmbedding, 0, x, 0, d);
-        float[] pos = positionalTable(interpolation, gh, gw);
-        cpu.add(x, 0, pos, 0, n * d);
-        lnPre.apply(cpu, x, x, n);
-
-        float[] correlation = null, lastAttention = null;
+        LastBlock lastBlock = request.lastBlock();
         AttentionMode lastMode = lastBlock.attention();
-        float[] bias = lastMode == AttentionMode.NACLIP ? NeighbourhoodBias.of(gh, gw, lastBlock.gaussianSigma()) : null;
-        ResidualBlock.Workspace ws = blocks[0].newWorkspace(n, n);   // one set of buffers for all blocks
         int[] oneSequence = {0, n};
-        for (int i = 0; i < blocks.length; i++) {
-            boolean last = i == blocks.length - 1;
-            ResidualBlock.Taps taps = blocks[i].forward(cpu, x, oneSequence, false, last ? lastMode : AttentionMode.STANDARD,
-                    last ? bias : null, !last || lastBlock.residual(),
-                    last && wantLastAttention && lastMode == AttentionMode.STANDARD,
-                    wantCorrelation && i == blocks.length - 2, ws);
-            if (taps.cosineCorrelation != null) correlation = taps.cosineCorrelation;
-            if (taps.attentionProbs != null) lastAttention = taps.attentionProbs;
+        Backend.Buffer correlation = null, lastAttention = null;
+        try (Backend.Buffer x = backend.allocate((long) n * d);
+             Backend.Buffer patches = backend.adopt(extractPatches(pixels, height, imageWidth));
+             Backend.Buffer bias = lastMode == AttentionMode.NACLIP
+                     ? backend.adopt(NeighbourhoodBias.of(gh, gw, lastBlock.gaussianSigma())) : null;
+             Positional pos = positionalTable(request.interpolation(), gh, gw);
+             ResidualBlock.Workspace ws = blocks[0].newWorkspace(n)) {   // one set of buffers for all blocks
+            backend.linear(patches, 0, 3 * patch * patch, gh * gw, patchEmbedding, null, x, d, d);
+            backend.copy(classEmbedding, 0, x, 0, d);
+            backend.add(x, 0, pos.table(), 0, (long) n * d);
+            lnPre.apply(backend, x, x, n);
+
+            for (int i = 0; i < blocks.length; i++) {
+                boolean last = i == blocks.length - 1;
+                ResidualBlock.Request r = new ResidualBlock.Request(false, last ? lastMode : AttentionMode.STANDARD,
+                        last ? bias : null, !last || lastBlock.residual(),
+                        last && request.lastAttention() && lastMode == AttentionMode.STANDARD,
+                        request.correlation() && i == blocks.length - 2);
+                ResidualBlock.Taps taps = blocks[i].forward(x, oneSequence, r, ws);
+                if (taps.correlation() != null) correlation = taps.correlation();
+                if (taps.probabilities() != null) lastAttention = taps.probabilities();
+            }
+            lnPost.apply(backend, x, x, n);
+            float[] tokens;
+            try (Backend.Buffer projected = backend.allocate((long) n * embedDim)) {
+                backend.matmul(x, 0, d, n, projection, projected, 0, embedDim);
+                tokens = backend.download(projected);
+            }
+            return new VisionOutput(gh, gw, embedDim, tokens,
+                    correlation == null ? null : backend.download(correlation),
+                    lastAttention == null ? null : backend.download(lastAttention));
+        } finally {
+            if (correlation != null) correlation.close();
+            if (lastAttention != null) lastAttention.close();
         }
-        lnPost.apply(cpu, x, x, n);
-        float[] tokens = new float[n * embedDim];
-        cpu.matmul(x, 0, d, n, projection, tokens, 0, embedDim);
-        return new VisionOutput(gh, gw, embedDim, tokens, correlation, lastAttention);
+    }
+
+    /**
+     * {@link #forward(float[], int, int, VisionRequest)} with CLIP's blocks before the last, spelled out
+     * ({@code new VisionRequest(interpolation, LastBlock.of(lastBlock), wantCorrelation, wantLastAttention)}).
+     */
+    public VisionOutput forward(float[] pixels, int height, int imageWidth, PositionalInterpolation interpolation,
+                                AttentionMode lastBlock, boolean wantCorrelation, boolean wantLastAttention) {
+        return forward(pixels, height, imageWidth,
+                new VisionRequest(interpolation, LastBlock.of(lastBlock), wantCorrelation, wantLastAttention));
     }
 
     private record GridKey(PositionalInterpolation interpolation, int gh, int gw) {
     }
 
-    /** Resized positional tables by grid: a bicubic resize per image is ~1% of a 336 px forward, for the same table. */
-    private final java.util.Map<GridKey, float[]> positionalTables = new java.util.concurrent.ConcurrentHashMap<>();
+    /** A positional table for one forward; closing releases it unless it is the cached one. */
+    private record Positional(Backend.Buffer table, boolean cached) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (!cached) table.close();
+        }
+    }
 
-    private float[] positionalTable(PositionalInterpolation interpolation, int gh, int gw) {
+    /**
+     * Grids whose resized table is kept on the backend for the model's life (a bicubic resize per image is ~1% of a
+     * 336 px forward); tables of further grids (many aspect ratios, full protocol) are made per forward.
+     */
+    private static final int CACHED_GRIDS = 16;
+
+    private final java.util.Map<GridKey, Backend.Buffer> positionalTables = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Positional positionalTable(PositionalInterpolation interpolation, int gh, int gw) {
         GridKey key = new GridKey(interpolation, gh, gw);
-        float[] cached = positionalTables.get(key);
-        if (cached != null) return cached;
+        Backend.Buffer cached = positionalTables.get(key);
+        if (cached != null) return new Positional(cached, true);
         float[] table = interpolation.resize(positionalEmbedding, nativeGrid, width, gh, gw);
-        if (positionalTables.size() >= 16) positionalTables.clear();   // many aspect ratios (full protocol): stay small
-        positionalTables.put(key, table);
-        return table;
+        Backend.Buffer fresh = backend.upload(table);
+        synchronized (positionalTables) {
+            if (closed || positionalTables.size() >= CACHED_GRIDS) return new Positional(fresh, false);
+            Backend.Buffer raced = positionalTables.putIfAbsent(key, fresh);
+            if (raced == null) return new Positional(fresh, true);
+            fresh.close();   // another thread cached the same table first
+            return new Positional(raced, true);
+        }
+    }
+
+    private boolean closed;
+
+    /** Releases the cached positional tables (the model's weights are released by its owner). */
+    void close() {
+        synchronized (positionalTables) {
+            closed = true;
+            positionalTables.values().forEach(Backend.Buffer::close);
+            positionalTables.clear();
+        }
     }
 
     /** Rows of {@code (channel, ky, kx)}-ordered patch values, matching conv1's weight layout. */

@@ -2,9 +2,9 @@ package dev.clipengine.segment;
 
 import dev.clipengine.image.ClipPreprocess;
 import dev.clipengine.image.RgbImage;
-import dev.clipengine.model.AttentionMode;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.VisionOutput;
+import dev.clipengine.model.VisionRequest;
 import dev.clipengine.model.ZeroShot;
 import dev.clipengine.segmentation.ClusterVoting;
 import dev.clipengine.segmentation.Dbscan;
@@ -16,7 +16,7 @@ import java.util.Map;
 /**
  * CLIPtrase segmentation (spec cliptrase.md §3.2): the CLIPtrase forward gives patch features and
  * the second-to-last block's correlation W; patch·text logits give a per-pixel CLIP prediction;
- * W, denoised, is clustered with DBSCAN; cluster prototypes, smoothed, split the image into regions
+ * W, denoised, is clustered with DBSCAN (on the model's backend); cluster prototypes, smoothed, split the image into regions
  * and each region takes its majority class.
  *
  * <p>Stateless apart from the model and options: one instance (or many) may be used from any number
@@ -73,8 +73,8 @@ public final class Segmenter {
             outH = original.height();
         }
         float[] pixels = ClipPreprocess.normalize(input);
-        VisionOutput out = model.vision().forward(pixels, input.height(), input.width(), options.posInterp(),
-                AttentionMode.CLIPTRASE, true, false);
+        VisionOutput out = model.vision().forward(pixels, input.height(), input.width(),
+                VisionRequest.cliptrase(options.posInterp()));
         long t2 = System.nanoTime();
         timings.put("network", ms(t2 - t1));
 
@@ -98,12 +98,13 @@ public final class Segmenter {
         int[] labels;
         if (options.denoise() == SegmentOptions.DenoiseMode.CLS_ROW) {
             m = Denoise.clsRow(out.correlation(), tokens);
-            labels = Dbscan.fit(m, n, n, options.effectiveEps(), options.effectiveMinSamples());
+            labels = Dbscan.fit(model.backend(), m, n, n, options.effectiveEps(), options.effectiveMinSamples());
         } else {
             Denoise.SelfWeight sw = Denoise.selfWeight(out.correlation(), tokens);
             m = sw.m();
             int kept = sw.kept().length;
-            labels = sw.expandLabels(Dbscan.fit(sw.features(), kept, kept, options.effectiveEps(), options.effectiveMinSamples()));
+            labels = sw.expandLabels(Dbscan.fit(model.backend(), sw.features(), kept, kept, options.effectiveEps(),
+                    options.effectiveMinSamples()));
         }
         long t3 = System.nanoTime();
         timings.put("dbscan", ms(t3 - t2));

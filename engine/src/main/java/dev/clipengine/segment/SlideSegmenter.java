@@ -5,6 +5,7 @@ import dev.clipengine.kernels.Resample;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.LastBlock;
 import dev.clipengine.model.VisionOutput;
+import dev.clipengine.model.VisionRequest;
 import dev.clipengine.segmentation.OpenCvResize;
 import dev.clipengine.segmentation.SlideGeometry;
 import dev.clipengine.segmentation.SlideGeometry.Window;
@@ -193,7 +194,7 @@ public final class SlideSegmenter {
                 System.arraycopy(pixels, (c * h + b.y1() + y) * w + b.x1(), input, (c * netH + padTop + y) * netW + padLeft, copyW);
             }
         }
-        VisionOutput out = model.vision().forward(input, netH, netW, options.posInterp(), lastBlock, false, false);
+        VisionOutput out = model.vision().forward(input, netH, netW, VisionRequest.of(options.posInterp(), lastBlock));
         return new Grid(patchLogits(out, text), out.gridH(), out.gridW(), padTop, padLeft, inH, inW);
     }
 
@@ -224,7 +225,7 @@ public final class SlideSegmenter {
         for (int c = 0; c < 3; c++) {
             for (int y = 0; y < netH; y++) System.arraycopy(pixels, (c * h + y) * w, input, (c * netH + y) * netW, netW);
         }
-        VisionOutput out = model.vision().forward(input, netH, netW, options.posInterp(), lastBlock, false, false);
+        VisionOutput out = model.vision().forward(input, netH, netW, VisionRequest.of(options.posInterp(), lastBlock));
         int n = out.gridH() * out.gridW(), e = out.embedDim();
         float[] f = new float[n * e];
         for (int p = 0; p < n; p++) {

@@ -46,16 +46,53 @@ class BackendSelectorTest {
     }
 
     @Test
-    void aUsableGpuIsReportedButNotUsedUntilTheForwardIsWired() {
-        assertFalse(BackendSelector.GPU_FORWARD_WIRED, "update this test when the GPU forward is wired");
+    void explicitCudaWithAUsableGpuRunsThere() {
+        BackendSelector.Selection s = BackendSelector.select(BackendSelector.parse("cuda"), o -> GPU);
+        assertEquals("cuda:0", s.device());
+        assertTrue(s.cuda());
+        assertEquals("device: " + GPU.line(), s.logLine());
+        assertEquals("cuda:3", BackendSelector.select(BackendSelector.parse("cuda:3"), o -> GPU).device());
+    }
+
+    @Test
+    void autoStaysOnTheCpuUntilCudaIsValidated() {
+        assertFalse(BackendSelector.AUTO_PICKS_CUDA, "update this test when auto may pick the GPU");
         assertNull(BackendSelector.select(BackendSelector.parse(null), o -> GPU).logLine(), "quiet by default");
         BackendSelector.Selection s = BackendSelector.select(BackendSelector.parse("auto"), o -> GPU);
         assertEquals("cpu", s.device());
         assertTrue(s.logLine().startsWith("device: cpu (cuda:0 NVIDIA H100"), s.logLine());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> BackendSelector.select(BackendSelector.parse("cuda"), o -> GPU));
-        assertTrue(e.getMessage().contains("cannot run the network on CUDA yet"), e.getMessage());
-        assertFalse(e.getMessage().contains("\n"));
+        assertTrue(s.logLine().contains("--device cuda uses it"), s.logLine());
+        assertFalse(s.logLine().contains("\n"));
+    }
+
+    @Test
+    void onceValidatedAutoTakesAUsableGpuAndOtherwiseTheCpuSilently() {
+        BackendSelector.Selection gpu = BackendSelector.select(BackendSelector.parse(null), o -> GPU, true);
+        assertEquals("cuda:0", gpu.device());
+        assertEquals("device: " + GPU.line(), gpu.logLine());
+        assertEquals(new BackendSelector.Selection("cpu", null),
+                BackendSelector.select(BackendSelector.parse(null), o -> NONE, true));
+    }
+
+    @Test
+    void theCpuSelectionOpensTheSharedCpu() {
+        var backend = BackendSelector.open(new BackendSelector.Selection("cpu", null));
+        assertEquals("cpu", backend.name());
+        assertEquals(dev.clipengine.kernels.Backends.cpu(), backend);
+    }
+
+    @Test
+    void theDefaultDeviceValueOpensTheNamedBackend() {
+        if (System.getProperty(BackendSelector.DEFAULT_DEVICE_PROPERTY) == null) {
+            assertEquals(dev.clipengine.kernels.Backends.cpu(), BackendSelector.processDefault());
+        }
+        assertEquals(dev.clipengine.kernels.Backends.cpu(), BackendSelector.open((String) null));
+        assertEquals(dev.clipengine.kernels.Backends.cpu(), BackendSelector.open("cpu"));
+        assertThrows(IllegalArgumentException.class, () -> BackendSelector.open("tpu"));
+        Assumptions.assumeTrue(BackendSelector.select("auto").logLine().contains("libcuda.so.1 not found"),
+                "a CUDA driver is installed here");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BackendSelector.open("cuda:2"));
+        assertEquals("--device cuda:2: no CUDA driver: libcuda.so.1 not found", e.getMessage());
     }
 
     @Test

@@ -1,10 +1,10 @@
 package dev.clipengine.bench;
 
-import dev.clipengine.model.AttentionMode;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
 import dev.clipengine.model.RandomWeights;
 import dev.clipengine.model.VisionOutput;
+import dev.clipengine.model.VisionRequest;
 import dev.clipengine.weights.DType;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -52,8 +52,7 @@ public class EncoderBenchmark {
 
     @Benchmark
     public VisionOutput imageEncoder(Flops flops) {
-        VisionOutput out = clip.vision().forward(pixels, size, size, PositionalInterpolation.BICUBIC,
-                AttentionMode.STANDARD, false, false);
+        VisionOutput out = clip.vision().forward(pixels, size, size, VisionRequest.clip(PositionalInterpolation.BICUBIC));
         flops.add(flop);
         return out;
     }

@@ -1,8 +1,8 @@
 package dev.clipengine.bench;
 
-import dev.clipengine.kernels.CpuBackend;
+import dev.clipengine.kernels.Backend;
+import dev.clipengine.kernels.Backends;
 import dev.clipengine.kernels.Epilogue;
-import dev.clipengine.kernels.PackedLinear;
 import dev.clipengine.kernels.Storage;
 import dev.clipengine.kernels.WeightMatrix;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -29,9 +29,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The GEMMs of ViT-B/16: {@code y = x·Wᵀ + b} with M = 197 (224 px) or 442 (336 px) tokens and the four weight
  * shapes of a block (qkv 2304×768, out 768×768, c_fc 3072×768, c_proj 768×3072), weights off-heap in fp32, fp16 or
- * bf16 like a mapped model. {@link #engine} packs (and widens) the weights on every call, {@link #prepacked} uses
- * them packed once ahead in fp32, as the model's blocks do. {@link GemmNaiveBenchmark} is the baseline to run next to
- * them.
+ * bf16 like a mapped model, through the CPU {@link Backend}. {@link #prepacked} uses them packed once ahead in fp32,
+ * as the model's weights are; {@link #engine} runs in a JVM whose packing budget is 0
+ * ({@code -Dclipengine.packedHeapShare=0}), so the weights are packed (and widened) on every call.
+ * {@link GemmNaiveBenchmark} is the baseline to run next to them.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -51,9 +52,9 @@ public class GemmBenchmark {
 
     private int m, n, k;
     private Arena arena;
-    private WeightMatrix w;
-    private PackedLinear packed;
-    private float[] x, bias, y;
+    private Backend backend;
+    private Backend.Weights w;
+    private Backend.Buffer x, bias, y;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -74,31 +75,35 @@ public class GemmBenchmark {
                         (short) (Float.floatToRawIntBits(v) >>> 16));
             }
         }
-        w = new WeightMatrix(seg, storage, n, k);
-        packed = PackedLinear.of(w);
-        x = new float[m * k];
-        for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextDouble() - 0.5);
-        bias = new float[n];
-        y = new float[m * n];
+        backend = Backends.cpu();
+        w = backend.weights(new WeightMatrix(seg, storage, n, k));
+        float[] xs = new float[m * k];
+        for (int i = 0; i < xs.length; i++) xs[i] = (float) (rnd.nextDouble() - 0.5);
+        x = backend.adopt(xs);
+        bias = backend.allocate(n);
+        y = backend.allocate((long) m * n);
+        backend.linear(x, 0, k, m, w, bias, y, 0, n, Epilogue.STORE);   // packs the weights, if the budget allows
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        w.close();
         arena.close();
     }
 
-    /** Weights packed once ahead (what the model's blocks do): the GEMM alone. */
+    /** Weights packed once ahead (what the model does): the GEMM alone. */
     @Benchmark
-    public float[] prepacked(Flops flops) {
-        CpuBackend.shared().linear(x, 0, k, m, packed, bias, y, 0, n, Epilogue.STORE);
+    public Backend.Buffer prepacked(Flops flops) {
+        backend.linear(x, 0, k, m, w, bias, y, 0, n, Epilogue.STORE);
         flops.add(2.0 * m * n * k);
         return y;
     }
 
-    /** Weights read from their storage and packed (widened) on every call. */
+    /** Weights read from their storage and packed (widened) on every call: no packing budget in this JVM. */
     @Benchmark
-    public float[] engine(Flops flops) {
-        CpuBackend.shared().linear(x, 0, k, m, w, bias, y, 0, n);
+    @Fork(value = 1, jvmArgsAppend = {Jvm.ADD_VECTOR, Jvm.NATIVE, "-Dclipengine.packedHeapShare=0"})
+    public Backend.Buffer engine(Flops flops) {
+        backend.linear(x, 0, k, m, w, bias, y, 0, n, Epilogue.STORE);
         flops.add(2.0 * m * n * k);
         return y;
     }

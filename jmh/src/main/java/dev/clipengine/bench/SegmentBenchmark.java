@@ -1,10 +1,10 @@
 package dev.clipengine.bench;
 
 import dev.clipengine.image.RgbImage;
-import dev.clipengine.model.AttentionMode;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.RandomWeights;
 import dev.clipengine.model.VisionOutput;
+import dev.clipengine.model.VisionRequest;
 import dev.clipengine.model.ZeroShot;
 import dev.clipengine.segment.SegmentOptions;
 import dev.clipengine.segment.Segmentation;
@@ -94,8 +94,7 @@ public class SegmentBenchmark {
 
     @Benchmark
     public VisionOutput network() {
-        return clip.vision().forward(pixels, size, size, segmenter.options().posInterp(), AttentionMode.CLIPTRASE,
-                true, false);
+        return clip.vision().forward(pixels, size, size, VisionRequest.cliptrase(segmenter.options().posInterp()));
     }
 
     @Benchmark

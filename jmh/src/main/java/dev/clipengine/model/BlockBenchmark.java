@@ -2,7 +2,8 @@ package dev.clipengine.model;
 
 import dev.clipengine.bench.Flops;
 import dev.clipengine.bench.Jvm;
-import dev.clipengine.kernels.CpuBackend;
+import dev.clipengine.kernels.Backend;
+import dev.clipengine.kernels.Backends;
 import dev.clipengine.kernels.Storage;
 import dev.clipengine.kernels.WeightMatrix;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -56,12 +57,14 @@ public class BlockBenchmark {
     public Storage storage;
 
     private Arena arena;
+    private Backend backend;
+    private Prepared prepared;
     private ResidualBlock block;
     private ResidualBlock.Workspace workspace;
+    private ResidualBlock.Request request;
     private int[] starts;
-    private float[] x, x0;
-    private AttentionMode mode;
-    private boolean correlation;
+    private float[] x0;
+    private Backend.Buffer x;
     private double flop;
 
     @Setup(Level.Trial)
@@ -69,19 +72,21 @@ public class BlockBenchmark {
         boolean text = kind.equals("text-80");
         int d = text ? 512 : 768, heads = text ? 8 : 12, hidden = 4 * d;
         arena = Arena.ofShared();
+        backend = Backends.cpu();
+        prepared = new Prepared(backend);
         SplittableRandom rnd = new SplittableRandom(5);
-        block = new ResidualBlock(norm(d), linear(3 * d, d, rnd), linear(d, d, rnd), norm(d),
+        block = new ResidualBlock(backend, norm(d), linear(3 * d, d, rnd), linear(d, d, rnd), norm(d),
                 linear(hidden, d, rnd), linear(d, hidden, rnd), heads);
         int perPrompt = 12;
         starts = text ? new int[81] : new int[] {0, tokens};
         if (text) for (int p = 1; p <= 80; p++) starts[p] = p * perPrompt;
         int rows = starts[starts.length - 1];
-        workspace = block.newWorkspace(rows, text ? perPrompt : rows);
+        workspace = block.newWorkspace(rows);
         x0 = new float[rows * d];
         for (int i = 0; i < x0.length; i++) x0[i] = (float) (rnd.nextDouble() * 2 - 1);
-        x = x0.clone();
-        mode = kind.equals("vision-cliptrase") ? AttentionMode.CLIPTRASE : AttentionMode.STANDARD;
-        correlation = kind.equals("vision-correlation");
+        x = backend.upload(x0);
+        AttentionMode mode = kind.equals("vision-cliptrase") ? AttentionMode.CLIPTRASE : AttentionMode.STANDARD;
+        request = new ResidualBlock.Request(text, mode, null, true, false, kind.equals("vision-correlation"));
         int seq = text ? perPrompt : rows;
         int branches = mode == AttentionMode.CLIPTRASE ? 4 : 2;   // CLIPtrase: three score products + one with v
         flop = 2.0 * rows * (3.0 * d * d + d * d + 2.0 * d * hidden) + branches * 2.0 * rows * seq * d;
@@ -89,22 +94,25 @@ public class BlockBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        workspace.close();
+        prepared.close();
         arena.close();
     }
 
     @Benchmark
-    public float[] block(Flops flops) {
+    public Backend.Buffer block(Flops flops) {
         // restart from the same input so values stay bounded however many times the block runs
-        System.arraycopy(x0, 0, x, 0, x.length);
-        block.forward(CpuBackend.shared(), x, starts, kind.equals("text-80"), mode, false, correlation, workspace);
+        backend.write(x0, 0, x0.length, x, 0);
+        ResidualBlock.Taps taps = block.forward(x, starts, request, workspace);
+        if (taps.correlation() != null) taps.correlation().close();
         flops.add(flop);
         return x;
     }
 
-    private static LayerNorm norm(int d) {
+    private LayerNorm norm(int d) {
         float[] g = new float[d], b = new float[d];
         java.util.Arrays.fill(g, 1f);
-        return new LayerNorm(g, b);
+        return LayerNorm.of(prepared, g, b);
     }
 
     private Linear linear(int out, int in, SplittableRandom rnd) {
@@ -123,6 +131,6 @@ public class BlockBenchmark {
         }
         float[] bias = new float[out];
         for (int i = 0; i < out; i++) bias[i] = (float) (rnd.nextDouble() * 0.04 - 0.02);
-        return new Linear(new WeightMatrix(seg, storage, out, in), bias);
+        return new Linear(prepared.weights(new WeightMatrix(seg, storage, out, in)), prepared.upload(bias));
     }
 }

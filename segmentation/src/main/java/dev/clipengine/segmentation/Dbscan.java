@@ -1,8 +1,8 @@
 package dev.clipengine.segmentation;
 
-import dev.clipengine.kernels.CpuBackend;
-
-import java.util.Arrays;
+import dev.clipengine.kernels.Backend;
+import dev.clipengine.kernels.Backends;
+import dev.clipengine.kernels.DbscanSteps;
 
 /**
  * DBSCAN with scikit-learn's labels ({@code sklearn.cluster.DBSCAN(eps, min_samples).fit_predict}, Euclidean metric),
@@ -10,9 +10,8 @@ import java.util.Arrays;
  *
  * <h2>Algorithm</h2>
  * <ol>
- *   <li><b>Gram matrix</b> {@code G = X·Xᵀ} in fp32 with one {@code gemmNT} per block of rows
- *       ({@link #ROW_BLOCK} rows at a time, so memory is {@code ROW_BLOCK·n} floats plus an {@code n²}-bit adjacency
- *       matrix, not {@code n²} floats).</li>
+ *   <li><b>Gram matrix</b> {@code G = X·Xᵀ} in fp32 (on the CPU one {@code gemmNT} per block of 256 rows, so memory
+ *       is {@code 256·n} floats plus an {@code n²}-bit adjacency matrix, not {@code n²} floats).</li>
  *   <li><b>Squared norms</b> {@code s_i = Σ_k x_ik²} in double.</li>
  *   <li><b>Neighbour test</b> for each pair {@code i ≤ j}: {@code d² = s_i + s_j − 2·G_ij}; neighbour iff
  *       {@code d² ≤ eps²} (inclusive; a point is its own neighbour). Because {@code G_ij} carries fp32 rounding error,
@@ -60,14 +59,17 @@ import java.util.Arrays;
  * {@code eps²} are decided correctly by the fp32 Gram value; all others are recomputed in double. The bound assumes the
  * GEMM really computes in fp32 (no TF32/bf16 shortcuts).
  *
+ * <h2>One algorithm, any backend</h2>
+ * The steps above are data-parallel and run where a {@link Backend} computes ({@link Backend#dbscan}, the
+ * {@link DbscanSteps}); the loop that drives them, the same for every backend, is {@link #run(Backend, float[], int,
+ * int, double, int)}. {@link #fit(float[], int, int, double, int)} runs them on the CPU. {@link DeviceDbscan} has a
+ * thread-by-thread Java transcription of the CUDA kernels that is checked against the CPU.
+ *
  * <p>Input validation: NaN or infinite coordinates and NaN/negative eps are rejected ({@code eps = +∞} makes every pair
  * neighbours; sklearn requires {@code eps > 0} but {@code eps = 0} is accepted here: only identical points are
  * neighbours). {@code n = 0} gives an empty result; {@code dim = 0} means every point coincides.
  */
 public final class Dbscan {
-
-    /** Rows of the Gram matrix computed per GEMM call. */
-    public static final int ROW_BLOCK = 256;
 
     private static final double U = 0x1p-24;
 
@@ -79,7 +81,7 @@ public final class Dbscan {
     }
 
     /**
-     * sklearn-identical DBSCAN labels.
+     * sklearn-identical DBSCAN labels, on the CPU.
      *
      * @param x          {@code n × dim} row-major samples (fp32); only the first {@code n·dim} values are read
      * @param eps        neighbourhood radius (inclusive)
@@ -92,6 +94,24 @@ public final class Dbscan {
 
     /** As {@link #fit} but also reports cluster/noise counts, core flags and how many pairs were recomputed. */
     public static Result run(float[] x, int n, int dim, double eps, int minSamples) {
+        return run(Backends.cpu(), x, n, dim, eps, minSamples);
+    }
+
+    /** {@link #fit(float[], int, int, double, int)} with the steps on {@code backend}: the same labels. */
+    public static int[] fit(Backend backend, float[] x, int n, int dim, double eps, int minSamples) {
+        return run(backend, x, n, dim, eps, minSamples).labels();
+    }
+
+    /** {@link #run(float[], int, int, double, int)} with the steps on {@code backend}. */
+    public static Result run(Backend backend, float[] x, int n, int dim, double eps, int minSamples) {
+        validate(x, n, dim, eps, minSamples);
+        if (n == 0) return new Result(new int[0], 0, 0, new boolean[0], 0);
+        try (DbscanSteps steps = backend.dbscan(x, n, dim)) {
+            return run(steps, n, dim, eps, minSamples);
+        }
+    }
+
+    static void validate(float[] x, int n, int dim, double eps, int minSamples) {
         if (n < 0 || dim < 0) throw new IllegalArgumentException("negative size: n=" + n + " dim=" + dim);
         if (Double.isNaN(eps) || eps < 0) throw new IllegalArgumentException("eps must be >= 0, got " + eps);
         if (minSamples < 1) throw new IllegalArgumentException("minSamples must be >= 1, got " + minSamples);
@@ -106,100 +126,31 @@ public final class Dbscan {
                         + ", feature " + (t % dim));
             }
         }
-        if (n == 0) return new Result(new int[0], 0, 0, new boolean[0], 0);
-
-        int words = (n + 63) >>> 6;
-        long[] adj = new long[Math.multiplyExact(n, words)];   // bit j of row i: j is a neighbour of i
-        int recomputed = neighbours(x, n, dim, eps, adj, words);
-
-        boolean[] core = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            int cnt = 0;
-            for (int w = 0; w < words; w++) cnt += Long.bitCount(adj[i * words + w]);
-            core[i] = cnt >= minSamples;
-        }
-        long[] coreBits = new long[words];
-        for (int i = 0; i < n; i++) if (core[i]) coreBits[i >>> 6] |= 1L << i;
-
-        int[] lab = components(n, words, adj, core, coreBits);
-
-        // number components by their smallest core index (lab[i] == i marks that index)
-        int[] clusterOf = new int[n];
-        Arrays.fill(clusterOf, -1);
-        int k = 0;
-        for (int i = 0; i < n; i++) if (core[i] && lab[i] == i) clusterOf[i] = k++;
-
-        int[] labels = new int[n];
-        int noise = 0;
-        for (int i = 0; i < n; i++) {
-            if (core[i]) {
-                labels[i] = clusterOf[lab[i]];
-                continue;
-            }
-            int best = -1;
-            for (int w = 0; w < words; w++) {
-                long bits = adj[i * words + w] & coreBits[w];
-                while (bits != 0) {
-                    int j = (w << 6) + Long.numberOfTrailingZeros(bits);
-                    bits &= bits - 1;
-                    int c = clusterOf[lab[j]];
-                    if (best < 0 || c < best) best = c;
-                }
-            }
-            labels[i] = best;
-            if (best < 0) noise++;
-        }
-        return new Result(labels, k, noise, core, recomputed);
     }
 
-    /** Fills the symmetric adjacency bit matrix; returns how many pairs needed the double-precision recomputation. */
-    private static int neighbours(float[] x, int n, int dim, double eps, long[] adj, int words) {
-        double[] sq = new double[n];
-        for (int i = 0; i < n; i++) {
-            double s = 0;
-            for (int t = 0, o = i * dim; t < dim; t++) {
-                double v = x[o + t];
-                s += v * v;
-            }
-            sq[i] = s;
-        }
-        double eps2 = eps * eps;
+    /**
+     * The host loop over a backend's steps (inputs validated, {@code n ≥ 1}): the band of the class comment, core
+     * points, propagation and pointer jumping to the fixed point, numbering, labels.
+     */
+    static Result run(DbscanSteps steps, int n, int dim, double eps, int minSamples) {
         double gamma = (dim + 2) * U / (1 - (dim + 2) * U);
-        double rel = 2 * gamma;
-        double abs = 4.0 * dim * Float.MIN_VALUE;
-        int recomputed = 0;
-
-        int block = Math.min(ROW_BLOCK, n);
-        float[] g = new float[block * n];
-        for (int r0 = 0; r0 < n; r0 += block) {
-            int rows = Math.min(block, n - r0);
-            if (dim > 0) {
-                CpuBackend.shared().gemmNT(rows, n, dim, 1f, x, r0 * dim, dim, x, 0, dim, g, 0, n);
-            } else {
-                Arrays.fill(g, 0f);
-            }
-            for (int ii = 0; ii < rows; ii++) {
-                int i = r0 + ii;
-                setBit(adj, words, i, i);
-                for (int j = i + 1; j < n; j++) {
-                    float gij = g[ii * n + j];
-                    double d2 = sq[i] + sq[j] - 2.0 * gij;
-                    double band = rel * (sq[i] + sq[j]) + abs;
-                    boolean near;
-                    if (Float.isFinite(gij) && Math.abs(d2 - eps2) > band) {   // NaN/overflow: recompute
-                        near = d2 <= eps2;
-                    } else {
-                        near = exactSquaredDistance(x, dim, i, j) <= eps2;
-                        recomputed++;
-                    }
-                    if (near) {
-                        setBit(adj, words, i, j);
-                        setBit(adj, words, j, i);
-                    }
-                }
-            }
+        steps.neighbours(eps * eps, 2 * gamma, 4.0 * dim * Float.MIN_VALUE);
+        steps.core(minSamples);
+        // Every productive sweep lowers at least one label, and labels are bounded below, so this terminates; the
+        // cap only guards against a device fault turning into an endless loop.
+        long sweeps = 0, cap = 2L * n + 4;
+        while (true) {
+            boolean a = steps.propagate();
+            boolean b = steps.jump();
+            if (!a && !b) break;
+            if (++sweeps > cap) throw new IllegalStateException("DBSCAN label propagation did not converge in " + cap + " sweeps");
         }
-        return recomputed;
+        steps.number();
+        steps.labels();
+        DbscanSteps.Result r = steps.result();
+        int noise = 0;
+        for (int l : r.labels()) if (l < 0) noise++;
+        return new Result(r.labels(), r.clusters(), noise, r.core(), r.recomputedPairs());
     }
 
     /** {@code Σ (x_i − x_j)²} in double (differences of fp32 values are formed in double). */
@@ -210,48 +161,5 @@ public final class Dbscan {
             s += d * d;
         }
         return s;
-    }
-
-    private static void setBit(long[] adj, int words, int row, int col) {
-        adj[row * words + (col >>> 6)] |= 1L << col;
-    }
-
-    /**
-     * Min-label propagation with pointer jumping over core–core edges. Returns, for each core point, the smallest core
-     * index of its component (undefined for non-core points).
-     */
-    private static int[] components(int n, int words, long[] adj, boolean[] core, long[] coreBits) {
-        int[] lab = new int[n];
-        for (int i = 0; i < n; i++) lab[i] = i;
-        boolean changed = true;
-        while (changed) {
-            changed = false;
-            for (int i = 0; i < n; i++) {                       // data-parallel over i on a GPU
-                if (!core[i]) continue;
-                int m = lab[i];
-                for (int w = 0; w < words; w++) {
-                    long bits = adj[i * words + w] & coreBits[w];
-                    while (bits != 0) {
-                        int j = (w << 6) + Long.numberOfTrailingZeros(bits);
-                        bits &= bits - 1;
-                        if (lab[j] < m) m = lab[j];
-                    }
-                }
-                if (m < lab[i]) {
-                    lab[i] = m;
-                    changed = true;
-                }
-            }
-            for (int i = 0; i < n; i++) {                       // pointer jumping (shortcut)
-                if (!core[i]) continue;
-                int l = lab[i];
-                while (lab[l] < l) l = lab[l];
-                if (l != lab[i]) {
-                    lab[i] = l;
-                    changed = true;
-                }
-            }
-        }
-        return lab;
     }
 }

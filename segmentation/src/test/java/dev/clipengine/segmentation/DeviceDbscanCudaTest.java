@@ -1,7 +1,8 @@
 package dev.clipengine.segmentation;
 
 import dev.clipengine.cuda.CudaProbe;
-import dev.clipengine.kernels.cuda.CudaBackend;
+import dev.clipengine.kernels.Backend;
+import dev.clipengine.kernels.Backends;
 import dev.clipengine.kernels.cuda.Precision;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -14,23 +15,23 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * DBSCAN on a real GPU against {@link Dbscan#run}. Skipped, saying why, without a usable CUDA device.
- * NEVER RUN YET (written without a GPU).
+ * DBSCAN with its steps on a real GPU (through the {@link Backend} interface) against {@link Dbscan#run} on the CPU.
+ * Skipped, saying why, without a usable CUDA device. NEVER RUN YET (written without a GPU).
  */
 class DeviceDbscanCudaTest {
 
-    private static CudaBackend cuda;
+    private static Backend cuda;
     private static String reason;
 
     @BeforeAll
     static void open() {
-        CudaProbe.Report r = CudaProbe.probe(0, CudaBackend.requirements());
+        CudaProbe.Report r = Backends.probeCuda(0);
         reason = r.line();
         if (!r.usable()) {
             System.err.println("[CUDA] device DBSCAN tests SKIPPED, no usable device: " + reason);
             return;
         }
-        cuda = CudaBackend.open(0, Precision.TF32);   // TF32 on purpose: the Gram matrix must stay fp32 regardless
+        cuda = Backends.cuda(0, Precision.TF32);   // TF32 on purpose: the Gram matrix must stay fp32 regardless
     }
 
     /** Per test, so each one is reported as skipped. */

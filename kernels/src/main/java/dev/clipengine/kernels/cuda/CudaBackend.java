@@ -6,7 +6,10 @@ import dev.clipengine.cuda.CudaProbe;
 import dev.clipengine.cuda.CudaRuntime;
 import dev.clipengine.cuda.CudaUnavailableException;
 import dev.clipengine.cuda.Cublas;
+import dev.clipengine.kernels.AttentionSpec;
 import dev.clipengine.kernels.Backend;
+import dev.clipengine.kernels.DbscanSteps;
+import dev.clipengine.kernels.Epilogue;
 import dev.clipengine.kernels.Storage;
 import dev.clipengine.kernels.WeightMatrix;
 
@@ -26,12 +29,16 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 /**
  * The CUDA backend: device buffers, weights uploaded once, every GEMM through cuBLAS, everything else through the
  * kernels of {@code clip_kernels.cu} (PTX loaded with the driver API and launched on one non-blocking stream).
+ * Attention is unfused here: per sequence, a strided-batched cuBLAS GEMM over the heads for the scores, the softmax
+ * kernel, the branches of a sum added, and a second batched GEMM with V. Linear epilogues are cuBLAS's beta (residual)
+ * followed by the bias or bias+QuickGELU kernel.
  *
  * <p><b>STATUS: NEVER EXECUTED.</b> Written and compiled on a machine without a GPU, driver or cuBLAS. What was
  * verified there: the bindings' ABI against the CUDA 13 headers, the row-major→cuBLAS mapping ({@link GemmPlan}) against
  * a column-major BLAS reference, every launch's arguments against the PTX signatures ({@link Kernels} through a
  * recording {@link Launcher}), the PTX itself with ptxas. Everything that needs a device is listed in
- * {@code native-bindings/GPU-TODO.md}; {@code BackendContractTest} is the first thing to run on a GPU.
+ * {@code native-bindings/GPU-TODO.md}; {@code BackendContractTest} ({@code Cuda*ContractTest}) is the first thing to
+ * run on a GPU.
  *
  * <p>Threading: all public methods are {@code synchronized}; a thread that calls in for the first time is bound to the
  * device (runtime {@code cudaSetDevice} and driver {@code cuCtxSetCurrent} on the primary context), because both APIs
@@ -257,8 +264,12 @@ public final class CudaBackend implements Backend {
 
     // ---- weights --------------------------------------------------------------------------------------------------
 
-    /** A weight matrix on the device: fp32 in FP32/TF32 mode, bf16 in BF16 mode. */
+    /** A weight matrix on the device: fp32 in FP32/TF32 mode, bf16 in BF16 mode. Closing frees it. */
     public record DeviceWeights(DeviceMemory memory, Storage storage, int rows, int cols) implements Weights {
+        @Override
+        public void close() {
+            memory.close();
+        }
     }
 
     /**
@@ -299,35 +310,53 @@ public final class CudaBackend implements Backend {
 
     // ---- GEMMs ----------------------------------------------------------------------------------------------------
 
+    /**
+     * The GEMM with cuBLAS's beta = 1 for {@link Epilogue#ACCUMULATE} (y += x·wᵀ), then the bias (and QuickGELU) by a
+     * kernel over the m×N result.
+     */
     @Override
     public synchronized void linear(Buffer x, long xOff, int ldx, int m, Weights w, Buffer bias, Buffer y, long yOff,
-                                    int ldy) {
-        DeviceWeights dw = (DeviceWeights) w;
+                                    int ldy, Epilogue epilogue) {
+        if (m <= 0) return;
+        DeviceWeights dw = deviceWeights(w);
+        DeviceMemory out = dev(y);
         GemmPlan plan = GemmPlan.rowMajor(true, 1, m, dw.rows(), dw.cols(), 1f, xOff, ldx, 0, 0, dw.cols(), 0,
                 yOff, ldy, 0);
-        weightGemm(plan, dev(x), dw, dev(y));
+        weightGemm(plan, dev(x), dw, out, epilogue == Epilogue.ACCUMULATE ? 1f : 0f);
+        int n = dw.rows();
         if (bias != null) {
             DeviceMemory b = dev(bias);
-            b.checkFloats("bias", 0, dw.rows());
-            kernels.biasAdd(dev(y).at(yOff), ldy, b.at(0), m, dw.rows());
+            b.checkFloats("bias", 0, n);
+            if (epilogue == Epilogue.QUICK_GELU) kernels.biasQuickGelu(out.at(yOff), ldy, b.at(0), m, n);
+            else kernels.biasAdd(out.at(yOff), ldy, b.at(0), m, n);
+        } else if (epilogue == Epilogue.QUICK_GELU) {
+            if (ldy == n) {
+                kernels.quickGelu(out.at(yOff), (long) m * n);
+            } else {
+                for (int r = 0; r < m; r++) kernels.quickGelu(out.at(yOff + (long) r * ldy), n);
+            }
         }
     }
 
     @Override
     public synchronized void matmul(Buffer x, long xOff, int ldx, int m, Weights w, Buffer y, long yOff, int ldy) {
-        DeviceWeights dw = (DeviceWeights) w;
+        if (m <= 0) return;
+        DeviceWeights dw = deviceWeights(w);
         GemmPlan plan = GemmPlan.rowMajor(false, 1, m, dw.cols(), dw.rows(), 1f, xOff, ldx, 0, 0, dw.cols(), 0,
                 yOff, ldy, 0);
-        weightGemm(plan, dev(x), dw, dev(y));
+        weightGemm(plan, dev(x), dw, dev(y), 0f);
     }
 
-    /** Activations × uploaded weights. In BF16 mode the activations are first rounded into a bf16 scratch copy. */
-    private void weightGemm(GemmPlan p, DeviceMemory x, DeviceWeights w, DeviceMemory y) {
+    /**
+     * Activations × uploaded weights, {@code C = A·op(W) + betaValue·C}. In BF16 mode the activations are first rounded
+     * into a bf16 scratch copy.
+     */
+    private void weightGemm(GemmPlan p, DeviceMemory x, DeviceWeights w, DeviceMemory y, float betaValue) {
         bind();
         x.checkFloats("x", p.secondOff(), p.secondExtent());
         y.checkFloats("y", p.cOff(), p.cExtent());
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment alpha = a.allocateFrom(JAVA_FLOAT, p.alpha()), beta = a.allocateFrom(JAVA_FLOAT, 0f);
+            MemorySegment alpha = a.allocateFrom(JAVA_FLOAT, p.alpha()), beta = a.allocateFrom(JAVA_FLOAT, betaValue);
             if (w.storage() == Storage.F32) {
                 blas.check(blas.cublasGemmEx(cublasHandle, p.transa(), p.transb(), p.m(), p.n(), p.k(), alpha,
                         w.memory().at(p.firstOff()), Cublas.CUDA_R_32F, p.firstLd(),
@@ -422,12 +451,90 @@ public final class CudaBackend implements Backend {
         kernels.add(dev(dst).at(dOff), dev(src).at(sOff), len);
     }
 
+    /**
+     * {@code batch} Gram matrices of the segments (one strided-batched GEMM), then {@code cosine_normalize_f32} divides
+     * each entry by the norms read off their diagonals and sums over the segments.
+     */
     @Override
-    public synchronized void cosineNormalize(Buffer gram, int batch, int n, float scale, Buffer out) {
+    public synchronized void cosineSelfCorrelation(Buffer x, long off, int ld, int n, int segments, int width,
+                                                   float scale, Buffer out) {
         bind();
-        dev(gram).checkFloats("gram", 0, (long) batch * n * n);
-        dev(out).checkFloats("out", 0, (long) n * n);
-        kernels.cosineNormalize(dev(gram).at(0), batch, n, scale, dev(out).at(0));
+        if (n <= 0) return;
+        DeviceMemory src = dev(x), dst = dev(out);
+        dst.checkFloats("out", 0, (long) n * n);
+        long nn = (long) n * n;
+        try (DeviceMemory gram = allocateBytes(4L * segments * nn)) {
+            batched(GemmPlan.rowMajor(true, segments, n, n, width, 1f, off, ld, width, off, ld, width, 0, n, nn),
+                    src, src, gram, precision.fp32OperandCompute);
+            kernels.cosineNormalize(gram.at(0), segments, n, scale, dst.at(0));
+        }
+    }
+
+    /**
+     * Per sequence: the scores of all heads by one strided-batched GEMM ({@code [heads, len, len]} on the device),
+     * the additive bias per head, the softmax kernel over all their rows, the branches of a sum added, then P·V by a
+     * second batched GEMM. The identity is a strided copy of the V columns.
+     */
+    @Override
+    public synchronized void attention(AttentionSpec spec, Buffer qkv, long qkvOff, int[] sequenceStarts, Buffer bias,
+                                       Buffer probs, Buffer out, long outOff) {
+        bind();
+        DeviceMemory q = dev(qkv), o = dev(out);
+        int d = spec.width(), ld = 3 * d, hd = spec.headDim(), heads = spec.heads();
+        if (sequenceStarts == null || sequenceStarts.length < 2 || sequenceStarts[0] != 0) {
+            throw new IllegalArgumentException("sequenceStarts must be [0, end of sequence 0, ...]");
+        }
+        for (int s = 1; s < sequenceStarts.length; s++) {
+            if (sequenceStarts[s] < sequenceStarts[s - 1]) throw new IllegalArgumentException("sequenceStarts must not decrease");
+        }
+        int rows = sequenceStarts[sequenceStarts.length - 1];
+        if (rows == 0) return;
+        q.checkFloats("qkv", qkvOff, (long) rows * ld);
+        o.checkFloats("out", outOff, (long) (rows - 1) * d + d);
+        boolean single = sequenceStarts.length == 2;
+        if ((bias != null || probs != null) && !single) {
+            throw new IllegalArgumentException("an attention bias or probability tap needs a single sequence");
+        }
+        long all = (long) rows * rows;
+        DeviceMemory b = bias == null ? null : dev(bias), p = probs == null ? null : dev(probs);
+        if (b != null) b.checkFloats("bias", 0, all);
+        if (p != null) p.checkFloats("probs", 0, heads * all);
+        if (spec.isIdentity()) {
+            kernels.copyRows(q.at(qkvOff + spec.column(AttentionSpec.Part.V, 0)), ld, o.at(outOff), d, rows, d);
+            return;
+        }
+        int branches = spec.branches().size();
+        for (int s = 0; s + 1 < sequenceStarts.length; s++) {
+            int r0 = sequenceStarts[s], len = sequenceStarts[s + 1] - r0;
+            if (len == 0) continue;
+            long nn = (long) len * len, base = qkvOff + (long) r0 * ld;
+            try (DeviceMemory scores = allocateBytes(4L * heads * nn);
+                 DeviceMemory sum = branches > 1 ? allocateBytes(4L * heads * nn) : null) {
+                for (int i = 0; i < branches; i++) {
+                    AttentionSpec.Branch br = spec.branches().get(i);
+                    DeviceMemory target = sum != null && i == 0 ? sum : scores;
+                    batched(GemmPlan.rowMajor(true, heads, len, len, hd, spec.scale(), base + spec.column(br.query(), 0),
+                            ld, hd, base + spec.column(br.key(), 0), ld, hd, 0, len, nn), q, q, target,
+                            precision.fp32OperandCompute);
+                    if (b != null) {
+                        for (int h = 0; h < heads; h++) kernels.add(target.at(h * nn), b.at(0), nn);
+                    }
+                    kernels.softmaxRows(target.at(0), len, heads * len, len, spec.causal(), 0, len);
+                    if (sum != null && i > 0) kernels.add(sum.at(0), scores.at(0), heads * nn);
+                }
+                DeviceMemory probabilities = sum != null ? sum : scores;
+                if (p != null) copy(probabilities, 0, p, 0, heads * nn);
+                batched(GemmPlan.rowMajor(false, heads, len, hd, len, 1f, 0, len, nn,
+                        base + spec.column(AttentionSpec.Part.V, 0), ld, hd, outOff + (long) r0 * d, d, hd),
+                        probabilities, q, o, precision.fp32OperandCompute);
+            }
+        }
+    }
+
+    /** DBSCAN's steps on the device (see {@link CudaDbscan}); the Gram matrix is fp32 whatever the precision mode. */
+    @Override
+    public CudaDbscan dbscan(float[] x, int n, int dim) {
+        return new CudaDbscan(this, x, n, dim);
     }
 
     @Override
@@ -512,6 +619,13 @@ public final class CudaBackend implements Backend {
             drv.check(drv.cuLaunchKernel(f, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), sharedBytes,
                     stream, args.marshal(a), MemorySegment.NULL), "cuLaunchKernel(" + kernel + ")");
         }
+    }
+
+    private DeviceWeights deviceWeights(Weights w) {
+        if (!(w instanceof DeviceWeights d) || d.memory().owner() != this) {
+            throw new IllegalArgumentException("weights do not belong to " + name() + ": " + w);
+        }
+        return d;
     }
 
     private DeviceMemory dev(Buffer b) {

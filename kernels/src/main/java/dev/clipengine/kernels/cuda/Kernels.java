@@ -76,6 +76,11 @@ public final class Kernels {
                 Launcher.Dim3.of(ELEMENTWISE_THREADS), 0, new KernelArgs().ptr(x).i32(ld).ptr(bias).i32(rows).i32(cols));
     }
 
+    public void copyRows(MemorySegment src, int lds, MemorySegment dst, int ldd, int rows, int cols) {
+        launcher.launch("copy_rows_f32", elementwiseGrid((long) rows * cols), Launcher.Dim3.of(ELEMENTWISE_THREADS), 0,
+                new KernelArgs().ptr(src).i32(lds).ptr(dst).i32(ldd).i32(rows).i32(cols));
+    }
+
     public void f32ToBf16(MemorySegment src, MemorySegment dst, long n) {
         launcher.launch("f32_to_bf16", elementwiseGrid(n), Launcher.Dim3.of(ELEMENTWISE_THREADS), 0,
                 new KernelArgs().ptr(src).ptr(dst).i64(n));

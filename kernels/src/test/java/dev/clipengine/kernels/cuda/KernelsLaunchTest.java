@@ -44,6 +44,7 @@ class KernelsLaunchTest {
         k.add(P, P, 197L * 768);
         k.biasAdd(P, 768, P, 197, 768);
         k.biasQuickGelu(P, 3072, P, 197, 3072);
+        k.copyRows(P, 3 * 768, P, 768, 197, 768);
         k.f32ToBf16(P, P, 1000);
         k.cosineNormalize(P, 36, 197, 1f / 36, P);
         k.bilinear(P, 21, 14, 14, P, 336, 336);

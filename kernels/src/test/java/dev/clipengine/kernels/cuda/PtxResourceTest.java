@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PtxResourceTest {
 
     static final Set<String> KERNELS = Set.of("layer_norm_f32", "softmax_rows_f32", "quick_gelu_f32", "add_f32",
-            "bias_add_f32", "bias_quick_gelu_f32", "f32_to_bf16", "cosine_normalize_f32", "bilinear_f32",
+            "bias_add_f32", "bias_quick_gelu_f32", "copy_rows_f32", "f32_to_bf16", "cosine_normalize_f32", "bilinear_f32",
             "median_filter_f32", "dbscan_sq_norms", "dbscan_neighbours", "dbscan_core", "dbscan_propagate",
             "dbscan_jump", "dbscan_number", "dbscan_labels");
 
