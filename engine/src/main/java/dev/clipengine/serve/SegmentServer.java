@@ -229,7 +229,7 @@ public final class SegmentServer implements AutoCloseable {
         arch.put("text_width", c.textWidth());
         arch.put("text_layers", c.textLayers());
         m.put("architecture", arch);
-        m.put("device", "cpu");
+        m.put("device", model.backend().name());
         m.put("methods", Arrays.stream(Method.values()).map(Method::cliName).toList());
         m.put("profiles", Profile.names());
         Map<String, Object> vocabularies = new LinkedHashMap<>();
