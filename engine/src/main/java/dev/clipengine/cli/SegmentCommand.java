@@ -43,8 +43,8 @@ import java.util.stream.Stream;
         description = {
                 "Open-vocabulary semantic segmentation with CLIPtrase or another training-free method: every pixel gets one of the given classes.",
                 "",
-                "For each image IMG it writes DIR/<stem>.labels.png (pixel value = class index, 8-bit when the labels fit, "
-                        + "else 16-bit; with background words, index C = background), DIR/<stem>.overlay.png (the image with "
+                "For each image IMG it writes DIR/<stem>.labels.png (pixel value = class index: an indexed PNG whose palette "
+                        + "is the overlay's class colours for up to 256 labels, else 16-bit grey; with background words, index C = background), DIR/<stem>.overlay.png (the image with "
                         + "translucent class colours and a legend) and DIR/<stem>.json (classes, size, clusters, noise patches, "
                         + "class fractions, timings). Text features are computed once for the whole batch.",
                 "",
@@ -262,7 +262,7 @@ final class SegmentCommand implements Callable<Integer> {
         // the JSON is the stem's completion record: written last, and removed before the other files are
         // replaced, so a stem with a .json is complete even when an earlier run was killed half-way
         SegmentCommand.startStem(out, stem);
-        LabelMapWriter.writePng(out.resolve(stem + ".labels.png"), s.labels(), w, h, labelCount);
+        LabelMapWriter.writePng(out.resolve(stem + ".labels.png"), s.labels(), w, h, names);
         OverlayRenderer.writePng(out.resolve(stem + ".overlay.png"), s.image().rgb(), w, h, s.labels(), names);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("image", img.toString());
