@@ -56,7 +56,20 @@ import java.util.stream.Stream;
                         + "(--crop 0: whole image), averaged window logits, softmax with --logit-scale over all names, max over each "
                         + "class's synonyms, --area-thd, --prob-thd -> class 0. --profile NAME (e.g. sclip-voc21, naclip-ade, "
                         + "clearclip-city) sets all of these as the repository does for that dataset; explicit options win. "
-                        + "Label maps are at the original image size; class i is line i of the name file."})
+                        + "Label maps are at the original image size; class i is line i of the name file."},
+        footerHeading = "%nEXAMPLES%n",
+        footer = {
+                "  java -jar engine.jar segment --model ViT-B/16 --image street.jpg \\",
+                "      --classes \"road, car, tree, sky, person\" --out out/",
+                "  java -jar engine.jar segment --model ViT-B/16 --image photos/ \\",
+                "      --vocabulary VOC20 --exif --out out/",
+                "  java -jar engine.jar segment --model ViT-B/16 --image street.jpg \\",
+                "      --method naclip --profile naclip-city --out out/",
+                "",
+                "EXIT STATUS",
+                "  0 when every image was segmented; 2 on bad arguments or unusable input",
+                "  (one line on stderr), and when any image of a batch failed (one line",
+                "  each; the other images are still written)."})
 final class SegmentCommand implements Callable<Integer> {
 
     @Spec
@@ -66,7 +79,7 @@ final class SegmentCommand implements Callable<Integer> {
     ModelOptions model;
 
     @Option(names = "--image", required = true, arity = "1..*", paramLabel = "IMG",
-            description = "Images (PNG, JPEG) or folders of images; repeat or list several.")
+            description = "Images (PNG, JPEG, BMP, GIF, TIFF) or folders of them (by extension); repeat or list several.")
     List<Path> images;
 
     static final class ClassSource {
@@ -136,6 +149,7 @@ final class SegmentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        requireFolder(out, "--out");
         if (slide.isSlide(protocol)) return new SlideRun(this).call();
         slide.refuseSlideOptions();
         if (classSource == null) throw new IllegalArgumentException("give the classes: --classes, --vocabulary or --classes-file");
@@ -209,13 +223,23 @@ final class SegmentCommand implements Callable<Integer> {
         return Vocabulary.parse(classes, background);
     }
 
+    /**
+     * Refuses, before any work, an output folder option that names something other than a folder (an
+     * existing file would otherwise surface as FileAlreadyExistsException once the model has loaded).
+     */
+    static void requireFolder(Path dir, String option) {
+        if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(option + " " + dir + ": exists and is not a folder (name a folder; it is created if missing)");
+        }
+    }
+
     static List<Path> expandImages(List<Path> args) throws IOException {
         List<Path> out = new ArrayList<>();
         for (Path p : args) {
             if (Files.isDirectory(p)) {
                 try (Stream<Path> files = Files.list(p)) {
                     List<Path> found = files.filter(f -> Files.isRegularFile(f) && isImageName(f)).sorted().toList();
-                    if (found.isEmpty()) throw new IllegalArgumentException(p + ": folder holds no .png/.jpg/.jpeg/.bmp/.gif images");
+                    if (found.isEmpty()) throw new IllegalArgumentException(p + ": folder holds no .png/.jpg/.jpeg/.bmp/.gif/.tif/.tiff images");
                     out.addAll(found);
                 }
             } else {
@@ -227,7 +251,9 @@ final class SegmentCommand implements Callable<Integer> {
 
     private static boolean isImageName(Path f) {
         String n = f.getFileName().toString().toLowerCase(Locale.ROOT);
-        return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".bmp") || n.endsWith(".gif");
+        // the formats ImageDecoder reads (TIFF included: a TIFF given directly works, so a folder takes it too)
+        return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".bmp") || n.endsWith(".gif")
+                || n.endsWith(".tif") || n.endsWith(".tiff");
     }
 
     static String stem(Path p) {
