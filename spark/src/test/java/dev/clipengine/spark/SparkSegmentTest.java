@@ -172,7 +172,7 @@ class SparkSegmentTest {
                 Files.getPosixFilePermissions(Files.createFile(tmp.resolve("umask-probe"))));
         for (String s : IMAGES) {
             for (Path f : List.of(out.resolve("labels/" + s + ".labels.png"), out.resolve("overlays/" + s + ".overlay.png"),
-                    out.resolve("rows/" + s + ".json"))) {
+                    out.resolve("rows/" + s + ".json"), out.resolve("results.parquet"))) {
                 assertEquals(umaskMode, java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f.toString());
             }
         }
