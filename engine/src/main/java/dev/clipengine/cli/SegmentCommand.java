@@ -225,7 +225,7 @@ final class SegmentCommand implements Callable<Integer> {
 
     /**
      * Refuses, before any work, an output folder option that names something other than a folder (an
-     * existing file would otherwise surface as FileAlreadyExistsException once the model has loaded).
+     * existing file would otherwise surface as a bare FileAlreadyExistsException from createDirectories).
      */
     static void requireFolder(Path dir, String option) {
         if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
