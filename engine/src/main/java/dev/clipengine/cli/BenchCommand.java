@@ -41,7 +41,14 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Times the image encoder and CLIPtrase segmentation (text features cached) and prints medians.",
-                "With --random the weights are generated in memory (random values, real shapes): speed does not depend on them."})
+                "With --random the weights are generated in memory (random values, real shapes): speed does not depend on them."},
+        footerHeading = "%nEXAMPLES%n",
+        footer = {
+                "  java -jar engine.jar bench --random vit-b-16 --size 224 --repeat 15",
+                "  java -jar engine.jar bench --model b16.safetensors --dtype bf16 --json",
+                "",
+                "EXIT STATUS",
+                "  0 on success; 2 on bad arguments or unusable input (one line on stderr)."})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec

@@ -19,7 +19,16 @@ import java.util.concurrent.Callable;
 
 @Command(name = "classify", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Zero-shot classification: scores an image against text labels.",
-                "logit = exp(logit_scale) * cosine(image embedding, text embedding); probabilities are their softmax."})
+                "logit = exp(logit_scale) * cosine(image embedding, text embedding); probabilities are their softmax."},
+        footerHeading = "%nEXAMPLES%n",
+        footer = {
+                "  java -jar engine.jar classify --model ViT-B/16 --image photo.jpg \\",
+                "      --labels \"a photo of a cat.|a photo of a dog.\"",
+                "  java -jar engine.jar classify --model b16.safetensors --image photo.jpg \\",
+                "      --labels \"road|beach|forest\" --json",
+                "",
+                "EXIT STATUS",
+                "  0 on success; 2 on bad arguments or unusable input (one line on stderr)."})
 final class ClassifyCommand implements Callable<Integer> {
 
     @Spec

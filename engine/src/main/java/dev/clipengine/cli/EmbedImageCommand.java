@@ -16,7 +16,15 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "embed-image", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Prints CLIP's image embedding (the projected class token, not normalized) of one image.")
+        description = "Prints CLIP's image embedding (the projected class token, not normalized) of one image.",
+        footerHeading = "%nEXAMPLES%n",
+        footer = {
+                "  java -jar engine.jar embed-image --model ViT-B/16 --image photo.jpg",
+                "  java -jar engine.jar embed-image --model b16.safetensors --image photo.jpg \\",
+                "      --size 336 --exif --json",
+                "",
+                "EXIT STATUS",
+                "  0 on success; 2 on bad arguments or unusable input (one line on stderr)."})
 final class EmbedImageCommand implements Callable<Integer> {
 
     @Spec

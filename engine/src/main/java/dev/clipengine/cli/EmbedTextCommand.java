@@ -16,7 +16,15 @@ import java.util.concurrent.Callable;
 
 @Command(name = "embed-text", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Tokenizes each text with CLIP's BPE and prints its projected text embedding (not normalized).",
-                "Texts longer than the context are truncated with the end-of-text token last; an empty text is allowed."})
+                "Texts longer than the context are truncated with the end-of-text token last; an empty text is allowed."},
+        footerHeading = "%nEXAMPLES%n",
+        footer = {
+                "  java -jar engine.jar embed-text --model ViT-B/16 \\",
+                "      --text \"a photo of a cat.\" --text \"a photo of a dog.\"",
+                "  java -jar engine.jar embed-text --model ViT-B/16 --text \"a red car\" --json",
+                "",
+                "EXIT STATUS",
+                "  0 on success; 2 on bad arguments or unusable input (one line on stderr)."})
 final class EmbedTextCommand implements Callable<Integer> {
 
     @Spec

@@ -66,7 +66,19 @@ import java.util.concurrent.atomic.AtomicInteger;
                 "  stuff   COCO-Stuff 164k (mmseg *_labelTrainIds.png, 0-170, 255 ignored)",
                 "  object  COCO-Object (SCLIP's *_instanceTrainIds.png, 0 = background, 255 ignored)",
                 "  city    Cityscapes leftImg8bit + gtFine *_labelTrainIds (255 ignored)",
-                "  camvid  CamVid SegNet layout <split>/ + <split>annot/ (11 ignored)"})
+                "  camvid  CamVid SegNet layout <split>/ + <split>annot/ (11 ignored)"},
+        footerHeading = "%nEXAMPLES%n",
+        footer = {
+                "  java -jar engine.jar eval --dataset voc21 --data VOCdevkit/VOC2012 \\",
+                "      --model b16.safetensors --method sclip --profile sclip-voc21",
+                "  java -jar engine.jar eval --dataset camvid --data camvid-val \\",
+                "      --model b16.safetensors --limit 50 --out results/",
+                "  java -jar engine.jar eval --dataset ade --data ADEChallengeData2016 \\",
+                "      --predictions preds/",
+                "",
+                "EXIT STATUS",
+                "  0 on success; 2 on bad arguments or unusable input (one line on stderr),",
+                "  and when any image failed (one line each; the scores cover the others)."})
 final class EvalCommand implements java.util.concurrent.Callable<Integer> {
 
     @Spec
@@ -142,6 +154,8 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         if (limit != null && limit < samples.size()) samples = samples.subList(0, limit);
         if (predictions != null && !Files.isDirectory(predictions)) throw new NoSuchFileException(predictions.toString());
         if (predictions == null && model == null) throw new IllegalArgumentException("give --model (to run a method) or --predictions DIR");
+        SegmentCommand.requireFolder(savePredictions, "--save-predictions");
+        SegmentCommand.requireFolder(out, "--out");
         if (savePredictions != null) Files.createDirectories(savePredictions);
         if (out != null) Files.createDirectories(out);
 

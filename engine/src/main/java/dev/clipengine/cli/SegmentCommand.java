@@ -43,8 +43,8 @@ import java.util.stream.Stream;
         description = {
                 "Open-vocabulary semantic segmentation with CLIPtrase or another training-free method: every pixel gets one of the given classes.",
                 "",
-                "For each image IMG it writes DIR/<stem>.labels.png (pixel value = class index, 8-bit when the labels fit, "
-                        + "else 16-bit; with background words, index C = background), DIR/<stem>.overlay.png (the image with "
+                "For each image IMG it writes DIR/<stem>.labels.png (pixel value = class index: an indexed PNG whose palette "
+                        + "is the overlay's class colours for up to 256 labels, else 16-bit grey; with background words, index C = background), DIR/<stem>.overlay.png (the image with "
                         + "translucent class colours and a legend) and DIR/<stem>.json (classes, size, clusters, noise patches, "
                         + "class fractions, timings). Text features are computed once for the whole batch.",
                 "",
@@ -56,7 +56,20 @@ import java.util.stream.Stream;
                         + "(--crop 0: whole image), averaged window logits, softmax with --logit-scale over all names, max over each "
                         + "class's synonyms, --area-thd, --prob-thd -> class 0. --profile NAME (e.g. sclip-voc21, naclip-ade, "
                         + "clearclip-city) sets all of these as the repository does for that dataset; explicit options win. "
-                        + "Label maps are at the original image size; class i is line i of the name file."})
+                        + "Label maps are at the original image size; class i is line i of the name file."},
+        footerHeading = "%nEXAMPLES%n",
+        footer = {
+                "  java -jar engine.jar segment --model ViT-B/16 --image street.jpg \\",
+                "      --classes \"road, car, tree, sky, person\" --out out/",
+                "  java -jar engine.jar segment --model ViT-B/16 --image photos/ \\",
+                "      --vocabulary VOC20 --exif --out out/",
+                "  java -jar engine.jar segment --model ViT-B/16 --image street.jpg \\",
+                "      --method naclip --profile naclip-city --out out/",
+                "",
+                "EXIT STATUS",
+                "  0 when every image was segmented; 2 on bad arguments or unusable input",
+                "  (one line on stderr), and when any image of a batch failed (one line",
+                "  each; the other images are still written)."})
 final class SegmentCommand implements Callable<Integer> {
 
     @Spec
@@ -66,7 +79,7 @@ final class SegmentCommand implements Callable<Integer> {
     ModelOptions model;
 
     @Option(names = "--image", required = true, arity = "1..*", paramLabel = "IMG",
-            description = "Images (PNG, JPEG) or folders of images; repeat or list several.")
+            description = "Images (PNG, JPEG, BMP, GIF, TIFF) or folders of them (by extension); repeat or list several.")
     List<Path> images;
 
     static final class ClassSource {
@@ -136,6 +149,7 @@ final class SegmentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        requireFolder(out, "--out");
         if (slide.isSlide(protocol)) return new SlideRun(this).call();
         slide.refuseSlideOptions();
         if (classSource == null) throw new IllegalArgumentException("give the classes: --classes, --vocabulary or --classes-file");
@@ -209,13 +223,23 @@ final class SegmentCommand implements Callable<Integer> {
         return Vocabulary.parse(classes, background);
     }
 
+    /**
+     * Refuses, before any work, an output folder option that names something other than a folder (an
+     * existing file would otherwise surface as a bare FileAlreadyExistsException from createDirectories).
+     */
+    static void requireFolder(Path dir, String option) {
+        if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(option + " " + dir + ": exists and is not a folder (name a folder; it is created if missing)");
+        }
+    }
+
     static List<Path> expandImages(List<Path> args) throws IOException {
         List<Path> out = new ArrayList<>();
         for (Path p : args) {
             if (Files.isDirectory(p)) {
                 try (Stream<Path> files = Files.list(p)) {
                     List<Path> found = files.filter(f -> Files.isRegularFile(f) && isImageName(f)).sorted().toList();
-                    if (found.isEmpty()) throw new IllegalArgumentException(p + ": folder holds no .png/.jpg/.jpeg/.bmp/.gif images");
+                    if (found.isEmpty()) throw new IllegalArgumentException(p + ": folder holds no .png/.jpg/.jpeg/.bmp/.gif/.tif/.tiff images");
                     out.addAll(found);
                 }
             } else {
@@ -227,7 +251,9 @@ final class SegmentCommand implements Callable<Integer> {
 
     private static boolean isImageName(Path f) {
         String n = f.getFileName().toString().toLowerCase(Locale.ROOT);
-        return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".bmp") || n.endsWith(".gif");
+        // the formats ImageDecoder reads (TIFF included: a TIFF given directly works, so a folder takes it too)
+        return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".bmp") || n.endsWith(".gif")
+                || n.endsWith(".tif") || n.endsWith(".tiff");
     }
 
     static String stem(Path p) {
@@ -262,7 +288,7 @@ final class SegmentCommand implements Callable<Integer> {
         // the JSON is the stem's completion record: written last, and removed before the other files are
         // replaced, so a stem with a .json is complete even when an earlier run was killed half-way
         SegmentCommand.startStem(out, stem);
-        LabelMapWriter.writePng(out.resolve(stem + ".labels.png"), s.labels(), w, h, labelCount);
+        LabelMapWriter.writePng(out.resolve(stem + ".labels.png"), s.labels(), w, h, names);
         OverlayRenderer.writePng(out.resolve(stem + ".overlay.png"), s.image().rgb(), w, h, s.labels(), names);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("image", img.toString());

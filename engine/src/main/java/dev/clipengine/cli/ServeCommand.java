@@ -23,7 +23,20 @@ import java.util.concurrent.CountDownLatch;
                         + "GET /v1/info, GET /metrics (Prometheus), GET /openapi.yaml.",
                 "",
                 "One model is loaded once; class text features are cached per vocabulary. SIGTERM (Ctrl-C) stops accepting, "
-                        + "lets the requests in flight finish (--grace), then exits."})
+                        + "lets the requests in flight finish (--grace), then exits."},
+        footerHeading = "%nEXAMPLES%n",
+        footer = {
+                "  java -jar engine.jar serve --model ViT-B/16",
+                "  java -jar engine.jar serve --model b16.safetensors --port 9000 \\",
+                "      --max-concurrent 2 --max-upload-mb 50",
+                "",
+                "  and from another shell:",
+                "  curl -F image=@photo.jpg -F classes=road,car,sky \\",
+                "      'http://127.0.0.1:8080/v1/segment?output=labels' > labels.png",
+                "",
+                "EXIT STATUS",
+                "  0 after a clean stop (SIGTERM, Ctrl-C); 2 on bad arguments, an unusable",
+                "  model or a port that cannot be bound (one line on stderr)."})
 final class ServeCommand implements Callable<Integer> {
 
     @Spec

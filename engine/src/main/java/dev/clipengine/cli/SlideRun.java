@@ -104,7 +104,7 @@ final class SlideRun {
         // the JSON is the stem's completion record: written last, and removed before the other files are
         // replaced, so a stem with a .json is complete even when an earlier run was killed half-way
         SegmentCommand.startStem(cmd.out, stem);
-        LabelMapWriter.writePng(cmd.out.resolve(stem + ".labels.png"), r.labels(), w, h, classes);
+        LabelMapWriter.writePng(cmd.out.resolve(stem + ".labels.png"), r.labels(), w, h, names);
         OverlayRenderer.writePng(cmd.out.resolve(stem + ".overlay.png"), rgb.rgb(), w, h, r.labels(), names);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("image", img.toString());

@@ -8,6 +8,7 @@ import dev.clipengine.segment.Segmenter;
 import dev.clipengine.segment.SlideSegmenter;
 import dev.clipengine.segmentation.LabelMapWriter;
 import dev.clipengine.segmentation.OverlayRenderer;
+import dev.clipengine.segmentation.Palette;
 
 import java.awt.image.RenderedImage;
 import java.io.ByteArrayOutputStream;
@@ -71,7 +72,7 @@ final class SegmentService {
             case SegmentRequest.Slide s -> slide(s, rgb, j);
         };
         long t2 = System.nanoTime();
-        int[] colors = OverlayRenderer.colors(r.names);
+        int[] colors = Palette.forNames(r.names);
         List<String> hex = new ArrayList<>();
         for (int i = 0; i < r.names.length; i++) hex.add(String.format(Locale.ROOT, "#%06x", colors[i]));
         j.put("classes", List.of(r.names));
@@ -83,7 +84,7 @@ final class SegmentService {
         j.putAll(r.extra);
         j.put("legend", legend(r, hex));
         byte[] labels = request.output() == SegmentRequest.Output.OVERLAY ? null
-                : png(LabelMapWriter.toImage(r.labels, r.width, r.height, r.names.length));
+                : png(LabelMapWriter.toImage(r.labels, r.width, r.height, r.names));
         byte[] overlay = request.output() == SegmentRequest.Output.LABELS ? null
                 : png(OverlayRenderer.render(r.pixels.rgb(), r.width, r.height, r.labels, r.names));
         long t3 = System.nanoTime();

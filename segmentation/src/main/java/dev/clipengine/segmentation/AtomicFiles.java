@@ -5,12 +5,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.LinkOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -45,7 +47,7 @@ public final class AtomicFiles {
         if (dir == null) throw new IOException("no parent directory for " + target);
         refuseNonRegular(abs);
         cleanLeftovers(dir);
-        Path tmp = Files.createTempFile(dir, prefix(abs) + ProcessHandle.current().pid() + "-", SUFFIX);
+        Path tmp = createBeside(dir, prefix(abs) + ProcessHandle.current().pid() + "-", SUFFIX);
         boolean ok = false;
         try {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
@@ -107,6 +109,23 @@ public final class AtomicFiles {
             // nothing to clean, or the folder cannot be listed: the write itself will report a bad folder
         }
         return deleted;
+    }
+
+    /**
+     * A new empty file {@code PREFIX<random>SUFFIX} in {@code dir}, created without explicit attributes so that
+     * its mode follows the user's umask (0644 under 022, 0600 under 077) like any other tool's output.
+     * {@link Files#createTempFile} is not used because it forces 0600, and the rename would carry that
+     * mode onto every output. {@code createFile} is exclusive (O_EXCL), so two writers never share a name.
+     */
+    public static Path createBeside(Path dir, String prefix, String suffix) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path p = dir.resolve(prefix + ThreadLocalRandom.current().nextLong(Long.MAX_VALUE) + suffix);
+            try {
+                return Files.createFile(p);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) throw e;
+            }
+        }
     }
 
     private static String prefix(Path abs) {

@@ -37,31 +37,15 @@ public final class OverlayRenderer {
     }
 
     /**
-     * Overlay with the default palette ({@link Palette#forClasses}); a class literally named {@code "background"}
-     * (case-insensitive), if any, is drawn grey.
+     * Overlay with the default palette ({@link Palette#forNames}, also the label map's); a class literally named
+     * {@code "background"} (case-insensitive), if any, is drawn grey.
      *
      * @param rgb        interleaved 8-bit RGB, {@code h × w × 3}
      * @param labels     {@code h × w} class ids
      * @param classNames one name per class id
      */
     public static BufferedImage render(byte[] rgb, int w, int h, int[] labels, String[] classNames) {
-        return render(rgb, w, h, labels, classNames, colors(classNames));
-    }
-
-    /**
-     * The colours {@link #render(byte[], int, int, int[], String[])} gives each class ({@code 0xRRGGBB}): the default
-     * palette, grey for a class literally named {@code "background"}. Public so that a legend drawn elsewhere (the
-     * HTTP service's page) matches the overlay.
-     */
-    public static int[] colors(String[] classNames) {
-        int bg = -1;
-        for (int c = 0; c < classNames.length; c++) {
-            if (classNames[c] != null && classNames[c].trim().equalsIgnoreCase("background")) {
-                bg = c;
-                break;
-            }
-        }
-        return Palette.forClasses(classNames.length, bg);
+        return render(rgb, w, h, labels, classNames, Palette.forNames(classNames));
     }
 
     /** Overlay with explicit colours ({@code 0xRRGGBB}, one per class). */

@@ -47,4 +47,19 @@ public final class Palette {
         for (int c = 0; c < numClasses; c++) out[c] = c == backgroundIndex ? BACKGROUND : color(c);
         return out;
     }
+
+    /**
+     * The colours the overlay, its legend and the label map's palette give these classes: {@link #forClasses}
+     * with the first class literally named {@code "background"} (case-insensitive), if any, as the grey one.
+     */
+    public static int[] forNames(String[] classNames) {
+        int bg = -1;
+        for (int c = 0; c < classNames.length; c++) {
+            if (classNames[c] != null && classNames[c].trim().equalsIgnoreCase("background")) {
+                bg = c;
+                break;
+            }
+        }
+        return forClasses(classNames.length, bg);
+    }
 }

@@ -56,10 +56,77 @@ class OutputTest {
         Path p = dir.resolve("labels8.png");
         LabelMapWriter.writePng(p, labels, w, h, 256);
         BufferedImage img = ImageIO.read(p.toFile());
-        assertEquals(BufferedImage.TYPE_BYTE_GRAY, img.getType());
-        assertEquals(8, img.getColorModel().getComponentSize(0));
+        // up to 256 labels: indexed (a visible palette), and the samples are still the class ids
+        assertEquals(BufferedImage.TYPE_BYTE_INDEXED, img.getType());
+        assertEquals(8, img.getColorModel().getPixelSize());
         assertArrayEquals(labels, img.getRaster().getPixels(0, 0, w, h, (int[]) null));
         assertEquals(List.of(p), list(dir));
+    }
+
+    /** Issue 18 finding 8: labels.png is an indexed PNG whose palette is the overlay's class colours. */
+    @Test
+    void labelMapIsIndexedWithTheOverlaysColours(@TempDir Path dir) throws IOException {
+        int w = 7, h = 3;
+        int[] labels = new int[w * h];
+        for (int i = 0; i < labels.length; i++) labels[i] = (i * 5) % VOC21.length;
+        Path p = dir.resolve("x.labels.png");
+        LabelMapWriter.writePng(p, labels, w, h, VOC21);
+
+        // the bytes: IHDR says 8-bit palette (colour type 3), PLTE lists exactly one RGB entry per class
+        byte[] png = Files.readAllBytes(p);
+        assertEquals("IHDR", new String(png, 12, 4, java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals(8, png[24]);
+        assertEquals(3, png[25]);
+        int plte = indexOf(png, "PLTE");
+        assertTrue(plte > 0, "PLTE chunk");
+        int len = java.nio.ByteBuffer.wrap(png, plte - 4, 4).getInt();
+        assertEquals(3 * VOC21.length, len);
+        // "background" (last) is the legend's grey, the others the VOC colours shifted by one: as drawn on the overlay
+        for (int c = 0; c < VOC21.length; c++) {
+            int rgb = (png[plte + 4 + 3 * c] & 0xFF) << 16 | (png[plte + 5 + 3 * c] & 0xFF) << 8 | (png[plte + 6 + 3 * c] & 0xFF);
+            assertEquals(c == 20 ? 0xAAAAAA : Palette.voc(c + 1), rgb, "class " + c);
+        }
+
+        // javax.imageio: the raster holds the indices, the colour model the palette
+        BufferedImage img = ImageIO.read(p.toFile());
+        assertEquals(BufferedImage.TYPE_BYTE_INDEXED, img.getType());
+        assertArrayEquals(labels, img.getRaster().getPixels(0, 0, w, h, (int[]) null));
+        java.awt.image.IndexColorModel cm = (java.awt.image.IndexColorModel) img.getColorModel();
+        // (ImageIO's reader pads the colour model to 256 entries; the file's PLTE length is checked above)
+        int[] overlay = Palette.forNames(VOC21);
+        for (int c = 0; c < VOC21.length; c++) assertEquals(overlay[c], cm.getRGB(c) & 0xFFFFFF, "class " + c);
+        assertEquals(0x800000, cm.getRGB(0) & 0xFFFFFF);   // aeroplane: VOC red, so class 0 is not black
+        for (int i = 0; i < labels.length; i++) assertEquals(overlay[labels[i]], img.getRGB(i % w, i / w) & 0xFFFFFF);
+    }
+
+    /** Beyond 256 classes no palette can hold them: 16-bit grey whose values are the class ids. */
+    @Test
+    void moreThan256NamedClassesAre16BitGrey(@TempDir Path dir) throws IOException {
+        String[] names = new String[300];
+        for (int c = 0; c < names.length; c++) names[c] = "class" + c;
+        int[] labels = {0, 299, 256, 255, 1, 128};
+        Path p = dir.resolve("big.labels.png");
+        LabelMapWriter.writePng(p, labels, 3, 2, names);
+        byte[] png = Files.readAllBytes(p);
+        assertEquals(16, png[24], "bit depth");
+        assertEquals(0, png[25], "colour type grey");
+        assertEquals(-1, indexOf(png, "PLTE"));
+        BufferedImage img = ImageIO.read(p.toFile());
+        assertEquals(BufferedImage.TYPE_USHORT_GRAY, img.getType());
+        assertArrayEquals(labels, img.getRaster().getPixels(0, 0, 3, 2, (int[]) null));
+        // exactly 256 classes still fit a palette
+        LabelMapWriter.writePng(p, new int[] {255, 0}, 2, 1, java.util.Arrays.copyOf(names, 256));
+        assertEquals(BufferedImage.TYPE_BYTE_INDEXED, ImageIO.read(p.toFile()).getType());
+    }
+
+    static int indexOf(byte[] data, String chunk) {
+        byte[] k = chunk.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        outer:
+        for (int i = 0; i + k.length <= data.length; i++) {
+            for (int j = 0; j < k.length; j++) if (data[i + j] != k[j]) continue outer;
+            return i;
+        }
+        return -1;
     }
 
     @Test

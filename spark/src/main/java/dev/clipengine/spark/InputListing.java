@@ -56,7 +56,7 @@ final class InputListing {
             }
             if (st.isDirectory()) {
                 List<String> found = folder(fs, st.getPath());
-                if (found.isEmpty()) throw new IllegalArgumentException(arg + ": folder holds no .png/.jpg/.jpeg/.bmp/.gif images");
+                if (found.isEmpty()) throw new IllegalArgumentException(arg + ": folder holds no .png/.jpg/.jpeg/.bmp/.gif/.tif/.tiff images");
                 out.addAll(found);
             } else if (isImageName(st.getPath().getName())) {
                 out.add(st.getPath().toString());
@@ -79,14 +79,14 @@ final class InputListing {
     /** A list file: one path or URI per line, blank lines and '#' comments skipped, relative paths from the list's folder. */
     private static List<String> list(FileSystem fs, FileStatus st) throws IOException {
         if (st.getLen() > MAX_LIST_BYTES) {
-            throw new IllegalArgumentException(st.getPath() + ": not an image (.png/.jpg/.jpeg/.bmp/.gif) and too large for a list of paths");
+            throw new IllegalArgumentException(st.getPath() + ": not an image (.png/.jpg/.jpeg/.bmp/.gif/.tif/.tiff) and too large for a list of paths");
         }
         byte[] bytes;
         try (FSDataInputStream in = fs.open(st.getPath())) {
             bytes = in.readAllBytes();
         }
         for (byte b : bytes) {
-            if (b == 0) throw new IllegalArgumentException(st.getPath() + ": neither an image (.png/.jpg/.jpeg/.bmp/.gif) nor a text list of paths");
+            if (b == 0) throw new IllegalArgumentException(st.getPath() + ": neither an image (.png/.jpg/.jpeg/.bmp/.gif/.tif/.tiff) nor a text list of paths");
         }
         List<String> out = new ArrayList<>();
         Path base = st.getPath().getParent();
@@ -124,7 +124,9 @@ final class InputListing {
 
     static boolean isImageName(String n) {
         String l = n.toLowerCase(Locale.ROOT);
-        return l.endsWith(".png") || l.endsWith(".jpg") || l.endsWith(".jpeg") || l.endsWith(".bmp") || l.endsWith(".gif");
+        // what engine.jar's segment takes from a folder: every format the decoder reads, TIFF included
+        return l.endsWith(".png") || l.endsWith(".jpg") || l.endsWith(".jpeg") || l.endsWith(".bmp") || l.endsWith(".gif")
+                || l.endsWith(".tif") || l.endsWith(".tiff");
     }
 
     /** Hadoop's glob syntax: {@code * ? [abc] {a,b}}. */

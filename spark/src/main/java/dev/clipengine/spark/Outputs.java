@@ -1,5 +1,6 @@
 package dev.clipengine.spark;
 
+import dev.clipengine.segmentation.AtomicFiles;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -49,6 +50,26 @@ final class Outputs {
             fs.delete(tmp, false);
             Files.deleteIfExists(local);
             Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * Gives a local file that Hadoop wrote (the results table) the mode the user's umask gives any new
+     * file, as the engine's own writers do: Hadoop's local file system sets its own default (0644 from
+     * {@code fs.permissions.umask-mode}) whatever the process's umask. Java cannot read the umask, so an
+     * empty probe created beside the file shows it (named like the writers' temporary files, so that a
+     * probe left by a killed process is cleaned up with theirs).
+     */
+    static void applyUmask(java.nio.file.Path file) throws IOException {
+        java.nio.file.Path abs = file.toAbsolutePath();
+        java.nio.file.Path probe = AtomicFiles.createBeside(abs.getParent(),
+                "." + abs.getFileName() + "." + ProcessHandle.current().pid() + "-", ".tmp");
+        try {
+            Files.setPosixFilePermissions(abs, Files.getPosixFilePermissions(probe));
+        } catch (UnsupportedOperationException notPosix) {
+            // no POSIX modes to align
+        } finally {
+            Files.deleteIfExists(probe);
         }
     }
 

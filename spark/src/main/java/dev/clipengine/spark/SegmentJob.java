@@ -138,6 +138,7 @@ public final class SegmentJob {
             FileStatus[] parts = fs.globStatus(new Path(tmp, "part-*"));
             if (parts == null || parts.length != 1) throw new IOException("expected one part file in " + tmp + ", found " + (parts == null ? 0 : parts.length));
             Outputs.replace(fs, parts[0].getPath(), target);
+            if (Outputs.isLocal(fs)) Outputs.applyUmask(java.nio.file.Path.of(fs.makeQualified(target).toUri()));
         } finally {
             fs.delete(tmp, true);
         }

@@ -95,7 +95,7 @@ final class SegmentPartition implements FlatMapFunction<Iterator<String>, Row> {
             String[] names = new String[labelCount];
             for (int i = 0; i < labelCount; i++) names[i] = vocabulary.labelName(i);
             // the same writers as engine.jar's segment, so the PNGs are the same bytes
-            Outputs.write(conf, labels, p -> LabelMapWriter.writePng(p, s.labels(), w, h, labelCount));
+            Outputs.write(conf, labels, p -> LabelMapWriter.writePng(p, s.labels(), w, h, names));
             if (overlay != null) Outputs.write(conf, overlay, p -> OverlayRenderer.writePng(p, s.image().rgb(), w, h, s.labels(), names));
             long t4 = System.nanoTime();
             timings.put("read", ms(t1 - t0));

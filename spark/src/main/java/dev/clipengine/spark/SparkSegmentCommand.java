@@ -32,7 +32,7 @@ final class SparkSegmentCommand implements Callable<Integer> {
     String master;
 
     @Option(names = "--input", required = true, arity = "1..*", paramLabel = "DIR|GLOB|LIST",
-            description = "A folder (its .png/.jpg/.jpeg/.bmp/.gif files), a glob (quoted: 'data/*.jpg'), an image, or a text file "
+            description = "A folder (its .png/.jpg/.jpeg/.bmp/.gif/.tif/.tiff files), a glob (quoted: 'data/*.jpg'), an image, or a text file "
                     + "listing one path or URI per line; repeat or list several.")
     List<String> inputs;
 

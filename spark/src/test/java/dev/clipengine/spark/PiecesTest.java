@@ -67,4 +67,14 @@ class PiecesTest {
         assertEquals("a.b", InputListing.stem("hdfs://nn/x/a.b.png"));
         assertEquals("noext", InputListing.stem("file:/x/noext"));
     }
+
+    /** Issue 18 finding 11: a folder input takes TIFF images, as engine.jar's segment now does. */
+    @Test
+    void aFolderTakesEveryFormatTheDecoderReadsTiffIncluded(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        for (String n : new String[] {"a.png", "b.JPG", "c.jpeg", "d.bmp", "e.gif", "f.tif", "g.TIFF", "notes.txt", "h.webp"}) {
+            java.nio.file.Files.writeString(dir.resolve(n), "x");
+        }
+        java.util.List<String> found = InputListing.expand(java.util.List.of(dir.toString()), new org.apache.hadoop.conf.Configuration());
+        assertEquals(java.util.List.of("a", "b", "c", "d", "e", "f", "g"), found.stream().map(InputListing::stem).toList());
+    }
 }

@@ -166,6 +166,16 @@ class SparkSegmentTest {
             assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp") || f.getFileName().toString().startsWith("_results")).toList(),
                     "no temporary files left");
         }
+        // issue 18 finding 7: outputs have the mode this JVM's umask gives any new file (Java cannot read
+        // the umask: a probe made by Files.createFile without attributes shows it), not createTempFile's 0600
+        String umaskMode = java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(Files.createFile(tmp.resolve("umask-probe"))));
+        for (String s : IMAGES) {
+            for (Path f : List.of(out.resolve("labels/" + s + ".labels.png"), out.resolve("overlays/" + s + ".overlay.png"),
+                    out.resolve("rows/" + s + ".json"), out.resolve("results.parquet"))) {
+                assertEquals(umaskMode, java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f.toString());
+            }
+        }
     }
 
     @Test

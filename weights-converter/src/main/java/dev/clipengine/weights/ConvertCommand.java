@@ -42,9 +42,10 @@ import picocli.CommandLine.Spec;
         optionListHeading = "%nOPTIONS%n",
         footerHeading = "%nEXAMPLES%n",
         footer = {
-            "  clip-weights convert open_clip_model.safetensors -o vit-b-16.safetensors",
-            "  clip-weights convert ./clip-vit-base-patch16/ -o b16-f16.safetensors --dtype f16",
-            "  clip-weights convert tiny.safetensors -o out.safetensors \\",
+            "  java -jar engine.jar convert open_clip_model.safetensors -o b16.safetensors",
+            "  java -jar engine.jar convert ./clip-vit-base-patch16/ \\",
+            "      -o b16-f16.safetensors --dtype f16",
+            "  java -jar engine.jar convert tiny.safetensors -o out.safetensors \\",
             "      --vision-heads 4 --text-heads 2",
             "",
             "EXIT STATUS",

@@ -42,8 +42,8 @@ import picocli.CommandLine.Spec;
         optionListHeading = "%nOPTIONS%n",
         footerHeading = "%nEXAMPLES%n",
         footer = {
-            "  clip-weights info vit-b-16.safetensors",
-            "  clip-weights info ./clip-vit-base-patch16/ --json",
+            "  java -jar engine.jar info vit-b-16.safetensors",
+            "  java -jar engine.jar info ./clip-vit-base-patch16/ --json",
             "",
             "EXIT STATUS",
             "  0 on success; 2 on bad arguments or unusable input (one line on stderr)."})

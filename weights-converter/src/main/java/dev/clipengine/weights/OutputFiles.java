@@ -2,9 +2,11 @@ package dev.clipengine.weights;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Rules shared by the writers that go through a temporary file and a rename ({@link SafetensorsWriter},
@@ -31,10 +33,23 @@ public final class OutputFiles {
         }
     }
 
-    /** A new empty temporary file beside {@code target}, named so that {@link #cleanLeftovers} can recognise it. */
+    /**
+     * A new empty temporary file beside {@code target}, named so that {@link #cleanLeftovers} can recognise it.
+     * Created without explicit attributes, so its mode (kept by the rename onto the target) follows the
+     * user's umask: {@link Files#createTempFile} would force 0600 on every output. {@code createFile} is
+     * exclusive (O_EXCL), so two writers never share a name.
+     */
     public static Path tempBeside(Path target, String suffix) throws IOException {
         Path abs = target.toAbsolutePath();
-        return Files.createTempFile(abs.getParent(), prefix(abs) + ProcessHandle.current().pid() + "-", suffix);
+        String prefix = prefix(abs) + ProcessHandle.current().pid() + "-";
+        for (int attempt = 0; ; attempt++) {
+            Path p = abs.getParent().resolve(prefix + ThreadLocalRandom.current().nextLong(Long.MAX_VALUE) + suffix);
+            try {
+                return Files.createFile(p);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) throw e;
+            }
+        }
     }
 
     /**

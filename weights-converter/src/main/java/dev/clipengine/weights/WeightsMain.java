@@ -112,12 +112,20 @@ public final class WeightsMain implements Callable<Integer> {
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine cmd = ex.getCommandLine();
             PrintWriter err = cmd.getErr();
-            err.println("error: " + WeightsFormatException.oneLine(ex.getMessage())
+            err.println("error: " + WeightsFormatException.oneLine(withoutPicocliPrefix(ex.getMessage()))
                     + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
             err.flush();
             return EXIT_ERROR;
         });
         return cl;
+    }
+
+    /**
+     * Picocli starts some of its messages (mutually exclusive or co-required options) with its own
+     * {@code "Error: "}; after ours that read {@code error: Error: ...}.
+     */
+    static String withoutPicocliPrefix(String message) {
+        return message != null && message.startsWith("Error: ") ? message.substring("Error: ".length()) : message;
     }
 
     /** One line saying what went wrong, for users (no class names for the expected cases). */

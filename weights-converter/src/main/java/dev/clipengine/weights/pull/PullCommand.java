@@ -46,12 +46,14 @@ import picocli.CommandLine.Spec;
         optionListHeading = "%nOPTIONS%n",
         footerHeading = "%nEXAMPLES%n",
         footer = {
-            "  engine pull ViT-B/16",
-            "  engine pull openai/clip-vit-base-patch16 --dtype f16",
-            "  engine pull my-clip --url https://example.org/my-clip.pt --sha256 <64 hex digits>",
+            "  java -jar engine.jar pull ViT-B/16",
+            "  java -jar engine.jar pull openai/clip-vit-base-patch16 --dtype f16",
+            "  java -jar engine.jar pull my-clip --url https://example.org/my-clip.pt \\",
+            "      --sha256 \"$SHA256\"",
             "",
             "EXIT STATUS",
-            "  0 on success; 2 on bad arguments, an unknown name or a failed download (one line on stderr)."})
+            "  0 on success; 2 on bad arguments, an unknown name or a failed download",
+            "  (one line on stderr)."})
 public class PullCommand implements Callable<Integer> {
 
     @Spec
