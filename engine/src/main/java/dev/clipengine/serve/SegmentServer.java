@@ -69,9 +69,19 @@ public final class SegmentServer implements AutoCloseable {
         this.service = new SegmentService(model, config.maxPixels());
         this.queue = new WorkQueue(config.workers(), config.queue());
         this.metrics = new Metrics(queue::queued, queue::running);
-        this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 64);
+        this.http = bind(config);
         http.createContext("/", this::handle);
         http.setExecutor(exchanges);
+    }
+
+    /** The listening socket, or an error that says which address could not be had (in use, not this host's). */
+    private static HttpServer bind(ServeConfig config) throws IOException {
+        try {
+            return HttpServer.create(new InetSocketAddress(config.host(), config.port()), 64);
+        } catch (IOException e) {
+            throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage()
+                    + " (choose another --port or --host)", e);
+        }
     }
 
     /** Binds and starts serving {@code model} (which the server then owns and closes). */
