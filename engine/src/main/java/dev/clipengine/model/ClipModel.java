@@ -85,21 +85,32 @@ public final class ClipModel implements AutoCloseable {
         }
     }
 
-    /** Loads any checkpoint format the weights module reads (canonical files are mapped without copying), on the CPU. */
+    /** The JVM option without which the kernels cannot run; {@link #load} names it when it is missing. */
+    public static final String VECTOR_MODULE_FLAG = "--add-modules jdk.incubator.vector";
+
+    /**
+     * Loads any checkpoint format the weights module reads (canonical files are mapped without copying), on the CPU.
+     *
+     * @throws IllegalStateException when the JVM was started without {@value #VECTOR_MODULE_FLAG}
+     */
     public static ClipModel load(Path path) throws IOException {
+        requireVectorModule();
         return load(path, Options.defaults());
     }
 
     public static ClipModel load(Path path, HeadCounts heads) throws IOException {
+        requireVectorModule();
         return load(path, Options.defaults().withHeads(heads));
     }
 
     /** On {@code backend}, which the caller keeps and closes after the model. */
     public static ClipModel load(Path path, Backend backend) throws IOException {
+        requireVectorModule();
         return load(path, Options.defaults().on(backend));
     }
 
     public static ClipModel load(Path path, Options options) throws IOException {
+        requireVectorModule();
         ClipCheckpoint ckpt;
         try {
             ckpt = ClipCheckpoint.open(path, options.heads());
@@ -113,6 +124,19 @@ public final class ClipModel implements AutoCloseable {
             ckpt.close();
             if (options.closeBackend()) options.backend().close();
             throw e;
+        }
+    }
+
+    /**
+     * The kernels are written on {@code jdk.incubator.vector}, an incubator module that the JVM resolves only when
+     * asked to. Without it a library caller's model loaded fine and the first forward pass died with
+     * {@code NoClassDefFoundError: jdk/incubator/vector/Vector}; this says what to add, before anything is mapped.
+     * (Checked first in every {@code load}, ahead of {@link Options#defaults()}, which may reach the CPU backend.)
+     */
+    static void requireVectorModule() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            throw new IllegalStateException("clip-engine needs the Vector API, which this JVM was started without: add the"
+                    + " JVM options " + VECTOR_MODULE_FLAG + " --enable-native-access=ALL-UNNAMED (README, \"Segmenting from Java\")");
         }
     }
 

@@ -55,7 +55,7 @@ class CommandLineIT {
     /** The model arguments for each fixture format (OpenCLIP files record no head counts). */
     List<String> modelArgs(String format) {
         return switch (format) {
-            case "open_clip" -> List.of("--model", dir.resolve("open_clip_model.safetensors").toString(),
+            case "open_clip" -> List.of("--model", Fixtures.optional("open_clip_model.safetensors").toString(),
                     "--vision-heads", String.valueOf(config.get("vheads")), "--text-heads", String.valueOf(config.get("theads")));
             case "hf" -> List.of("--model", dir.resolve("hf").toString());
             default -> throw new IllegalArgumentException(format);
@@ -162,7 +162,7 @@ class CommandLineIT {
     void badInputGivesOneLineAndExitCode2(@TempDir Path tmp) throws Exception {
         Path notImage = Files.writeString(tmp.resolve("notes.png"), "this is not an image\n");
         Path truncated = tmp.resolve("truncated.safetensors");
-        Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(dir.resolve("open_clip_model.safetensors")), 5000));
+        Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(dir.resolve("hf/model.safetensors")), 5000));
         Path image = Fixtures.dataset((String) ((List<?>) Json.parse(golden.metadata().get("images"))).get(0));
         List<String> hf = modelArgs("hf");
         List<List<String>> cases = List.of(

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The network against the independent reference ({@code shared/fixtures/clip-tiny/golden.safetensors}),
+ * The network against the independent reference ({@code testdata/fixtures/clip-tiny/golden.safetensors}),
  * for both weight formats the fixtures ship in safetensors: OpenCLIP names and Hugging Face names.
  * Tolerances are the fixtures README's: pixels 1e-5, features/correlations/logits 1e-4.
  */
@@ -43,7 +43,9 @@ class ConformanceTest {
         // OpenCLIP safetensors carry no head counts; the fixture's are in the golden config (4 and 2).
         var cfg = (java.util.Map<?, ?>) Json.parse(golden.metadata().get("config"));
         HeadCounts heads = new HeadCounts(((Number) cfg.get("vheads")).intValue(), ((Number) cfg.get("theads")).intValue());
-        openClip = ClipModel.load(dir.resolve("open_clip_model.safetensors"), heads);
+        // the OpenCLIP file is not in the repository's test data (size): its cases are skipped, by name, without it
+        Path oc = dir.resolve("open_clip_model.safetensors");
+        if (java.nio.file.Files.exists(oc)) openClip = ClipModel.load(oc, heads);
         huggingFace = ClipModel.load(dir.resolve("hf/model.safetensors"));
     }
 
@@ -79,7 +81,9 @@ class ConformanceTest {
     }
 
     ClipModel model(String name) {
-        return name.equals("open_clip") ? openClip : huggingFace;
+        if (!name.equals("open_clip")) return huggingFace;
+        Fixtures.optional("open_clip_model.safetensors");
+        return openClip;
     }
 
     RgbImage goldenImage(int i) throws IOException {

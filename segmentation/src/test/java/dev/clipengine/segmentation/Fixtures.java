@@ -10,7 +10,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Locates the shared conformance fixtures; aborts (never passes vacuously) when they are missing. */
+/** Locates the conformance fixtures (the repository's testdata/, or -Dclip.shared); aborts (never passes vacuously) when they are missing. */
 final class Fixtures {
 
     static final String[] CASES = {"seg.img0.voc20", "seg.img0.voc21", "seg.img1.voc20", "seg.img1.voc21"};
@@ -19,11 +19,11 @@ final class Fixtures {
     }
 
     static Path dir() {
-        Path d = Path.of(System.getProperty("clip.shared", "../../shared"), "fixtures/clip-tiny");
+        Path d = Path.of(System.getProperty("clip.shared", "../testdata"), "fixtures/clip-tiny");
         assumeTrue(Files.isRegularFile(d.resolve("golden.safetensors")),
                 "!!! GOLDEN FIXTURES MISSING: " + d.toAbsolutePath().resolve("golden.safetensors")
-                        + " does not exist — these conformance tests were NOT run. Point the build at the shared"
-                        + " directory with -Dclip.shared=/path/to/shared !!!");
+                        + " does not exist — these conformance tests were NOT run. The repository's are in testdata/; or point"
+                        + " the build at a copy with -Dclip.shared=<folder with fixtures/ and data/> !!!");
         return d;
     }
 

@@ -13,18 +13,26 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The dataset layouts: the shared CamVid and ADE samples, and a VOC tree with palette label maps. */
+/** The dataset layouts: the CamVid and ADE samples of testdata/, and a VOC tree with palette label maps. */
 class SegDatasetTest {
 
     static Path datasets() {
         Fixtures.dir();
-        return Path.of(System.getProperty("clip.shared", "../../shared"), "data/datasets");
+        return Path.of(System.getProperty("clip.shared", "../testdata"), "data/datasets");
     }
 
     @Test
     void camvidSegNetLayout() throws IOException {
-        SegDataset d = SegDataset.open("camvid", datasets().resolve("camvid-val"), "val");
-        assertEquals(101, d.samples().size());
+        Path root = datasets().resolve("camvid-val");
+        SegDataset d = SegDataset.open("camvid", root, "val");
+        // the repository carries 4 of the 101 validation images (testdata/README.md), a fuller copy all of them
+        java.util.List<String> ids;
+        try (var files = Files.list(root.resolve("val"))) {
+            ids = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".png")).sorted()
+                    .map(n -> n.substring(0, n.length() - 4)).toList();
+        }
+        assertEquals(true, ids.size() >= 4, ids.toString());
+        assertEquals(ids, d.samples().stream().map(SegDataset.Sample::id).toList(), "every image, sorted by id");
         assertEquals("0016E5_07959", d.samples().getFirst().id());
         LabelMaps.Map gt = d.groundTruth(d.samples().getFirst());
         assertEquals(480, gt.width());

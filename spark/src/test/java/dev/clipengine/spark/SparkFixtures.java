@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The shared fixtures ({@code ../shared}, or {@code -Dclip.shared=DIR}), found as the engine's tests find
+ * The fixtures (the repository's {@code testdata/}, or {@code -Dclip.shared=DIR}), found as the engine's tests find
  * them: missing fails the run under CI, so the suite never passes vacuously there, and is a loud skip elsewhere.
  */
 final class SparkFixtures {
@@ -16,9 +16,9 @@ final class SparkFixtures {
     }
 
     static Path shared() {
-        Path dir = Path.of(System.getProperty("clip.shared", "../../shared")).toAbsolutePath().normalize();
+        Path dir = Path.of(System.getProperty("clip.shared", "../testdata")).toAbsolutePath().normalize();
         if (!Files.isDirectory(dir.resolve("fixtures/clip-tiny/hf")) || !Files.isDirectory(dir.resolve("data/datasets/camvid-val/val"))) {
-            String msg = "FIXTURES MISSING: " + dir + " lacks fixtures/clip-tiny/hf or data/datasets/camvid-val/val; set -Dclip.shared=<path to shared/>";
+            String msg = "FIXTURES MISSING: " + dir + " lacks fixtures/clip-tiny/hf or data/datasets/camvid-val/val; the repository's are in testdata/, or set -Dclip.shared=<folder with fixtures/ and data/>";
             System.err.println("!!! " + msg);
             if ("true".equals(System.getenv("CI"))) Assertions.fail(msg);
             Assumptions.abort(msg);

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 
-/** The clip-tiny fixtures under {@code ${clip.shared}/fixtures/clip-tiny}, and shared assertions. */
+/** The clip-tiny fixtures under {@code ${clip.shared}/fixtures/clip-tiny} (default: the repository's testdata/), and shared assertions. */
 final class Fixtures {
 
     /** The fixture model's architecture (README: embed 32, image 64, patch 16, ...). */
@@ -21,7 +21,10 @@ final class Fixtures {
     private Fixtures() {
     }
 
-    /** The fixture folder; the calling test is reported as skipped, with the reason, when it is missing. */
+    /**
+     * The fixture folder (Maven passes the repository's {@code testdata/}, or {@code -Dclip.shared}); the calling test
+     * is reported as skipped, with the reason, when it is missing.
+     */
     static Path dir() {
         String shared = System.getProperty("clip.shared");
         Assumptions.assumeTrue(shared != null && !shared.isBlank(),
@@ -42,7 +45,9 @@ final class Fixtures {
 
     static Path file(String name) {
         Path p = dir().resolve(name);
-        Assumptions.assumeTrue(Files.exists(p), "SKIPPED: fixture " + p + " is missing");
+        // the other weight formats are not in the repository's test data (size): testdata/README.md
+        Assumptions.assumeTrue(Files.exists(p), "SKIPPED: fixture " + p + " is missing (not in the repository's test data,"
+                + " testdata/README.md; run with -Dclip.shared=<folder holding fixtures/clip-tiny/" + name + "> to include it)");
         return p;
     }
 

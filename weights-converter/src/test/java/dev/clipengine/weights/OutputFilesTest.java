@@ -27,8 +27,7 @@ class OutputFilesTest {
         Assumptions.assumeTrue(mk.waitFor() == 0, "SKIPPED: mkfifo is not available");
         Path link = Files.createSymbolicLink(tmp.resolve("null.safetensors"), Path.of("/dev/null"));
         for (Path target : new Path[] {fifo, link}) {
-            CommandsTest.Result r = CommandsTest.run("convert", Fixtures.openClip().toString(), "-o", target.toString(),
-                    "--vision-heads", "4", "--text-heads", "2");
+            CommandsTest.Result r = CommandsTest.run("convert", Fixtures.hfDir().toString(), "-o", target.toString());
             CommandsTest.assertCleanError(r, 1);
             assertTrue(r.err().contains("not a regular file (a device, FIFO or socket); refusing to replace it"), r.err());
             assertFalse(Files.isRegularFile(target, java.nio.file.LinkOption.NOFOLLOW_LINKS));
@@ -44,8 +43,7 @@ class OutputFilesTest {
         Assumptions.assumeFalse(ProcessHandle.of(gone.pid()).isPresent(), "SKIPPED: pid reused at once");
         Path out = tmp.resolve("m.safetensors");
         Path leftover = Files.writeString(tmp.resolve(".m.safetensors." + gone.pid() + "-99.part"), "half a file");
-        CommandsTest.Result r = CommandsTest.run("convert", Fixtures.openClip().toString(), "-o", out.toString(),
-                "--vision-heads", "4", "--text-heads", "2");
+        CommandsTest.Result r = CommandsTest.run("convert", Fixtures.hfDir().toString(), "-o", out.toString());
         assertEquals(0, r.code(), r.toString());
         assertFalse(Files.exists(leftover));
         try (var s = Files.list(tmp)) {
