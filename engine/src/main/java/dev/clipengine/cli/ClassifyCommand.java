@@ -52,7 +52,8 @@ final class ClassifyCommand implements Callable<Integer> {
         List<String> texts = parseLabels(labels);
         var interp = image.interpolation();
         java.io.PrintWriter out = spec.commandLine().getOut();
-        try (ClipModel clip = model.load()) {
+        image.checkHeader();   // a broken image or a bomb is refused before the model loads
+        try (ClipModel clip = model.load(new Progress(spec.commandLine().getErr(), spec.name()))) {
             int size = image.size == null ? clip.config().imageSize() : image.size;
             clip.checkImageSize(size);
             RgbImage img = image.read();

@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
         footer = {
                 "  java -jar engine.jar embed-image --model ViT-B/16 --image photo.jpg",
                 "  java -jar engine.jar embed-image --model b16.safetensors --image photo.jpg \\",
-                "      --size 336 --exif --json",
+                "      --size 336 --no-exif --json",
                 "",
                 "EXIT STATUS",
                 "  0 on success; 2 on bad arguments or unusable input (one line on stderr)."})
@@ -43,7 +43,8 @@ final class EmbedImageCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PositionalInterpolation interp = image.interpolation();
         java.io.PrintWriter out = spec.commandLine().getOut();
-        try (ClipModel clip = model.load()) {
+        image.checkHeader();   // a broken image or a bomb is refused before the model loads
+        try (ClipModel clip = model.load(new Progress(spec.commandLine().getErr(), spec.name()))) {
             int size = image.size == null ? clip.config().imageSize() : image.size;
             clip.checkImageSize(size);
             RgbImage img = image.read();

@@ -42,7 +42,7 @@ final class EmbedTextCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         java.io.PrintWriter out = spec.commandLine().getOut();
-        try (ClipModel clip = model.load()) {
+        try (ClipModel clip = model.load(new Progress(spec.commandLine().getErr(), spec.name()))) {
             List<Object> results = new ArrayList<>();
             StringBuilder human = new StringBuilder();
             for (String t : texts) {

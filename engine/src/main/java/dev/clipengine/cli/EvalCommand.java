@@ -132,8 +132,9 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--jobs", paramLabel = "N", description = "Images processed at once (default 2).")
     int jobs = 2;
 
-    @Option(names = "--exif", description = "Honour JPEG EXIF orientation (recent OpenCV does; VOC/Context carry none).")
-    boolean exif;
+    /** On by default as in every command (recent OpenCV applies it too; VOC/Context images carry no tag). */
+    @Mixin
+    ExifOption exif;
 
     @Option(names = "--save-predictions", paramLabel = "DIR", description = "Also write each prediction as DIR/<id>.png (class indices).")
     Path savePredictions;
@@ -145,6 +146,7 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() throws Exception {
         if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
         if (jobs < 1) throw new IllegalArgumentException("--jobs must be at least 1, got " + jobs);
+        exif.apply();   // --exif with --no-exif: refused before any work
         if (!predictionsFormat.equals("classes") && !predictionsFormat.equals("dataset")) {
             throw new IllegalArgumentException("--predictions-format must be classes or dataset, got '" + predictionsFormat + "'");
         }
@@ -190,7 +192,7 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
                 SlideSegmenter segmenter = new SlideSegmenter(clip, options);
                 segmenter.textFeatures(vocabulary);
                 failures = run(samples, stderr, s -> {
-                    SlideSegmenter.Result r = segmenter.segment(ImageDecoder.read(s.image(), exif), vocabulary);
+                    SlideSegmenter.Result r = segmenter.segment(ImageDecoder.read(s.image(), exif.apply()), vocabulary);
                     if (savePredictions != null) {
                         LabelMapWriter.writePng(savePredictions.resolve(s.id() + ".png"), r.labels(), r.width(), r.height(), ds.numClasses());
                     }
@@ -250,7 +252,7 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
             Segmenter segmenter = new Segmenter(clip, o);
             segmenter.textFeatures(v);
             return run(samples, stderr, s -> {
-                Segmentation r = segmenter.segment(ImageDecoder.read(s.image(), exif), v);
+                Segmentation r = segmenter.segment(ImageDecoder.read(s.image(), exif.apply()), v);
                 int[] labels = r.labels().clone();
                 if (ds.background()) {
                     for (int p = 0; p < labels.length; p++) labels[p] = labels[p] >= classes ? 0 : labels[p] + 1;

@@ -3,6 +3,7 @@ package dev.clipengine.cli;
 import dev.clipengine.image.ImageDecoder;
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.model.PositionalInterpolation;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -22,11 +23,16 @@ final class ImageOptions {
             description = "Positional embedding interpolation when S differs from the model's size: bicubic (OpenCLIP/HF, default) or cliptrase (scale_factor (g+0.1)/g0).")
     String posInterp;
 
-    @Option(names = "--exif", description = "Honour the EXIF orientation of JPEG files (the CLIP references do not).")
-    boolean exif;
+    @Mixin
+    ExifOption exif;
+
+    /** The file and its header, checked without decoding (see {@link ImageDecoder#checkHeader}). */
+    void checkHeader() throws IOException {
+        ImageDecoder.checkHeader(image);
+    }
 
     RgbImage read() throws IOException {
-        return ImageDecoder.read(image, exif);
+        return ImageDecoder.read(image, exif.apply());
     }
 
     PositionalInterpolation interpolation() {

@@ -35,11 +35,15 @@ final class ModelOptions {
     /** Made by {@link #resolve}, used by {@link #load}. */
     private BackendSelector.Selection selection;
 
-    /** The model on the {@code --device} backend (which it closes with itself when it opened a GPU). */
-    ClipModel load() throws IOException {
+    /**
+     * The model on the {@code --device} backend (which it closes with itself when it opened a GPU), its load
+     * announced on {@code steps} when it lasts; the model is resolved (and pulled, with its own download
+     * progress) first, so the announcement never interleaves with a download.
+     */
+    ClipModel load(Progress steps) throws IOException {
         PrintWriter err = mixee != null ? mixee.commandLine().getErr() : new PrintWriter(System.err, true);
         Path path = resolve(err);
-        return ClipModel.load(path, DeviceOption.open(selection, headOptions.counts()));
+        return steps.step("loading the model " + path.getFileName(), () -> ClipModel.load(path, DeviceOption.open(selection, headOptions.counts())));
     }
 
     /**

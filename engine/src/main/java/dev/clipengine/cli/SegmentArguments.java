@@ -7,11 +7,13 @@ import dev.clipengine.segment.SlideOptions;
 import dev.clipengine.segment.Vocabulary;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The single-machine {@code segment} command's options, for another front end that runs the same
@@ -26,8 +28,12 @@ public final class SegmentArguments {
     private final SegmentCommand command = new SegmentCommand();
     private final CommandSpec spec = CommandSpec.forAnnotatedObject(command);
 
-    /** @param without long names of options the other front end replaces, e.g. "--image", "--out", "--json" */
+    /**
+     * @param without long names of options the other front end replaces, e.g. "--image", "--out", "--json"; the
+     *                positional images go too (the other front end names its inputs its own way)
+     */
     public SegmentArguments(String... without) {
+        for (PositionalParamSpec p : List.copyOf(spec.positionalParameters())) spec.remove(p);
         // the other front end has its own --help/--version; two copies would clash
         for (String standard : new String[] {"--help", "--version"}) {
             OptionSpec o = spec.findOption(standard);
@@ -74,9 +80,9 @@ public final class SegmentArguments {
         return SlideRun.vocabulary(command.classSource, command.slide.profile());
     }
 
-    /** {@code --exif}. */
+    /** Whether to apply the EXIF orientation: true unless {@code --no-exif} (refused with {@code --exif}). */
     public boolean exif() {
-        return command.exif;
+        return command.exif.apply();
     }
 
     /** {@code --model}, as given. */

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
@@ -59,10 +60,12 @@ import java.util.stream.Stream;
                         + "Label maps are at the original image size; class i is line i of the name file."},
         footerHeading = "%nEXAMPLES%n",
         footer = {
-                "  java -jar engine.jar segment --model ViT-B/16 --image street.jpg \\",
+                "  java -jar engine.jar segment --model ViT-B/16 street.jpg \\",
                 "      --classes \"road, car, tree, sky, person\" --out out/",
-                "  java -jar engine.jar segment --model ViT-B/16 --image photos/ \\",
-                "      --vocabulary VOC20 --exif --out out/",
+                "  java -jar engine.jar segment --model ViT-B/16 photos/ a.jpg b.jpg \\",
+                "      --vocabulary VOC20 --out out/",
+                "  java -jar engine.jar segment --model ViT-B/16 --image scan.png \\",
+                "      --classes \"road, car\" --no-exif --out out/",
                 "  java -jar engine.jar segment --model ViT-B/16 --image street.jpg \\",
                 "      --method naclip --profile naclip-city --out out/",
                 "",
@@ -78,8 +81,13 @@ final class SegmentCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--image", required = true, arity = "1..*", paramLabel = "IMG",
-            description = "Images (PNG, JPEG, BMP, GIF, TIFF) or folders of them (by extension); repeat or list several.")
+    @Parameters(paramLabel = "IMG", arity = "0..*",
+            description = "Images (PNG, JPEG, BMP, GIF, TIFF) or folders of them (by extension).")
+    List<Path> imageArgs;
+
+    // up to the next option-like argument: a typo after the images is an unknown option, not an image
+    @Option(names = "--image", arity = "1..*", paramLabel = "IMG", parameterConsumer = UpToNextOption.class,
+            description = "The same, as an option: images or folders up to the next option; repeat or list several.")
     List<Path> images;
 
     static final class ClassSource {
@@ -138,8 +146,8 @@ final class SegmentCommand implements Callable<Integer> {
     @Option(names = "--templates", paramLabel = "FILE", description = "Prompt templates, one per line with {} for the class (default: the 80 ImageNet templates).")
     Path templates;
 
-    @Option(names = "--exif", description = "Honour the EXIF orientation of JPEG files (the reference does not).")
-    boolean exif;
+    @Mixin
+    ExifOption exif;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (created if missing).")
     Path out;
@@ -150,40 +158,102 @@ final class SegmentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         requireFolder(out, "--out");
+        boolean upright = exif.apply();
+        List<Path> given = imageArguments();
         if (slide.isSlide(protocol)) return new SlideRun(this).call();
         slide.refuseSlideOptions();
         if (classSource == null) throw new IllegalArgumentException("give the classes: --classes, --vocabulary or --classes-file");
         SegmentOptions options = options();
         Vocabulary vocabulary = vocabulary();
-        List<Path> inputs = expandImages(images);
+        List<Path> inputs = expandImages(given);
         checkStems(inputs);
         Files.createDirectories(out);
         PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
-        int failures = 0;
-        try (ClipModel clip = model.load()) {
+        List<Path> runnable = checkHeaders(inputs, stderr);
+        int failures = inputs.size() - runnable.size();
+        if (runnable.isEmpty()) return ClipCli.EXIT_BAD_INPUT;   // every image refused: no model to load
+        boolean one = runnable.size() == 1;
+        Progress steps = new Progress(stderr, "segment");
+        try (ClipModel clip = model.load(steps)) {
             Segmenter segmenter = new Segmenter(clip, options);
-            if (inputs.size() > 1) stderr.printf("segment: %d images, %d classes%s%n", inputs.size(), vocabulary.classes().size(),
+            if (!one) stderr.printf("segment: %d images, %d classes%s%n", runnable.size(), vocabulary.classes().size(),
                     vocabulary.hasBackground() ? " + " + vocabulary.background().size() + " background words" : "");
+            // once for the batch, before the first image: its time is the first image's "text" timing, where
+            // a cached lookup would otherwise show a few milliseconds for what took most of a short run
+            long t0 = System.nanoTime();
+            float[][] text = steps.step("computing text features (" + vocabulary.textRows().size() + " names x "
+                    + options.templates().size() + " templates)", () -> segmenter.textFeatures(vocabulary));
+            double textMs = (System.nanoTime() - t0) / 1e6;
             long start = System.nanoTime();
-            segmenter.textFeatures(vocabulary);   // once for the batch, and not counted in the first image's time
-            for (int i = 0; i < inputs.size(); i++) {
-                Path img = inputs.get(i);
+            boolean textShown = false;   // by the first image written (one that fails shows nothing)
+            for (int i = 0; i < runnable.size(); i++) {
+                Path img = runnable.get(i);
                 try {
-                    RgbImage rgb = ImageDecoder.read(img, exif);
-                    Segmentation s = segmenter.segment(rgb, vocabulary);
-                    String summary = write(img, s, options);
+                    RgbImage rgb = ImageDecoder.read(img, upright);
+                    Segmentation s = one ? steps.step("segmenting " + img.getFileName() + " (" + rgb.width() + "x" + rgb.height() + ")",
+                            () -> segmenter.segment(rgb, vocabulary, text)) : segmenter.segment(rgb, vocabulary, text);
+                    Map<String, Double> timings = !textShown ? withTextTime(s.timingsMs(), textMs) : s.timingsMs();
+                    String summary = one ? steps.step("writing " + stem(img) + ".* to " + out, () -> write(img, s, options, timings))
+                            : write(img, s, options, timings);
+                    textShown = true;
                     if (json) stdout.println(summary);
                 } catch (IOException | RuntimeException | OutOfMemoryError e) {
                     // one bad image (a decoder bug, an image too large for this heap) never abandons the rest
                     failures++;
                     stderr.println("error: " + (inputs.size() > 1 ? img + ": " : "") + WeightsMain.describe(e));
                 }
-                if (inputs.size() > 1) progress(stderr, i + 1, inputs.size(), start, img);
+                if (!one) progress(stderr, i + 1, runnable.size(), start, img);
             }
         }
         stdout.flush();
         stderr.flush();
         return failures == 0 ? 0 : ClipCli.EXIT_BAD_INPUT;
+    }
+
+    /** The images given as arguments and with {@code --image}, in that order; at least one. */
+    List<Path> imageArguments() {
+        List<Path> all = new ArrayList<>();
+        if (imageArgs != null) all.addAll(imageArgs);
+        if (images != null) all.addAll(images);
+        if (all.isEmpty()) throw new IllegalArgumentException("give the images to segment: segment IMG... --classes ... --out DIR");
+        return all;
+    }
+
+    /**
+     * Every input's file and header checked before the model loads (issue 18 finding 11): a decompression
+     * bomb, an absurd size or a broken file costs milliseconds, not a model load. With one input its fault
+     * is the run's error (thrown, one line); in a batch each bad input is said in one line and left out,
+     * and the others run.
+     */
+    static List<Path> checkHeaders(List<Path> inputs, PrintWriter err) throws IOException {
+        if (inputs.size() == 1) {
+            ImageDecoder.checkHeader(inputs.get(0));
+            return inputs;
+        }
+        List<Path> ok = new ArrayList<>();
+        for (Path p : inputs) {
+            try {
+                ImageDecoder.checkHeader(p);
+                ok.add(p);
+            } catch (IOException | RuntimeException e) {
+                String why = WeightsMain.describe(e);
+                err.println("error: " + (why.contains(p.toString()) ? "" : p + ": ") + why);
+            }
+        }
+        err.flush();
+        return ok;
+    }
+
+    /**
+     * {@code timings} with {@code text} set to the time the text features took where they were computed
+     * (before the batch's first image) and {@code total} grown by the difference.
+     */
+    static Map<String, Double> withTextTime(Map<String, Double> timings, double textMs) {
+        Map<String, Double> m = new LinkedHashMap<>(timings);
+        double old = m.getOrDefault("text", 0.0), text = Math.round(textMs * 100) / 100.0;
+        m.put("text", text);
+        m.computeIfPresent("total", (k, v) -> Math.round((v - old + text) * 100) / 100.0);
+        return m;
     }
 
     SegmentOptions options() throws IOException {
@@ -280,7 +350,7 @@ final class SegmentCommand implements Callable<Integer> {
         Files.deleteIfExists(record);
     }
 
-    private String write(Path img, Segmentation s, SegmentOptions options) throws IOException {
+    private String write(Path img, Segmentation s, SegmentOptions options, Map<String, Double> timings) throws IOException {
         String stem = stem(img);
         int w = s.image().width(), h = s.image().height(), labelCount = s.vocabulary().labelCount();
         String[] names = new String[labelCount];
@@ -301,7 +371,7 @@ final class SegmentCommand implements Callable<Integer> {
         j.put("clusters", s.clusters());
         j.put("noise_patches", s.noisePatches());
         j.put("class_fractions", s.classFractions());
-        j.put("timings_ms", s.timingsMs());
+        j.put("timings_ms", timings);
         String text = Json.write(j);
         AtomicFiles.writeString(out.resolve(stem + ".json"), text + "\n");
         return text;
@@ -311,7 +381,7 @@ final class SegmentCommand implements Callable<Integer> {
     static void progress(PrintWriter err, int done, int total, long startNanos, Path image) {
         double elapsed = (System.nanoTime() - startNanos) / 1e9;
         double eta = elapsed / done * (total - done);
-        if (System.console() == null) {
+        if (!Progress.stderrIsTerminal()) {
             err.printf("segment: %d/%d %s  (%.1f s elapsed, ETA %.1f s)%n", done, total, image.getFileName(), elapsed, eta);
             err.flush();
             return;

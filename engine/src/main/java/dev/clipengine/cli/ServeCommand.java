@@ -82,7 +82,7 @@ final class ServeCommand implements Callable<Integer> {
         ServeConfig config = new ServeConfig(host, port, maxConcurrent, queue, maxUploadMb << 20,
                 (long) Math.ceil(maxMegapixels * 1e6), timeout, grace);
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        ClipModel clip = model.load();
+        ClipModel clip = model.load(new Progress(err, "serve"));
         SegmentServer server;
         try {
             server = SegmentServer.start(config, clip, err);

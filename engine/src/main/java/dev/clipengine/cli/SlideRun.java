@@ -37,31 +37,46 @@ final class SlideRun {
     Integer call() throws Exception {
         SlideOptions options = options(cmd);
         QueryVocabulary vocabulary = vocabulary(cmd.classSource, cmd.slide.profile());
-        List<Path> inputs = SegmentCommand.expandImages(cmd.images);
+        List<Path> inputs = SegmentCommand.expandImages(cmd.imageArguments());
         SegmentCommand.checkStems(inputs);
         Files.createDirectories(cmd.out);
+        boolean upright = cmd.exif.apply();
         PrintWriter stdout = cmd.spec.commandLine().getOut(), stderr = cmd.spec.commandLine().getErr();
-        int failures = 0;
-        try (ClipModel clip = cmd.model.load()) {
+        List<Path> runnable = SegmentCommand.checkHeaders(inputs, stderr);   // before the model loads
+        int failures = inputs.size() - runnable.size();
+        if (runnable.isEmpty()) return ClipCli.EXIT_BAD_INPUT;
+        boolean one = runnable.size() == 1;
+        Progress steps = new Progress(stderr, "segment");
+        try (ClipModel clip = cmd.model.load(steps)) {
             SlideSegmenter segmenter = new SlideSegmenter(clip, options);
-            if (inputs.size() > 1) {
-                stderr.printf("segment: %d images, method %s, %d classes (%d names)%n", inputs.size(), options.method().cliName(),
+            if (!one) {
+                stderr.printf("segment: %d images, method %s, %d classes (%d names)%n", runnable.size(), options.method().cliName(),
                         vocabulary.classCount(), vocabulary.queries().size());
             }
+            // computed (and cached) once here; the first image's "text" timing is this time, not the cache lookup
+            long t0 = System.nanoTime();
+            steps.step("computing text features (" + vocabulary.queries().size() + " names x " + options.templates().size()
+                    + " templates)", () -> segmenter.textFeatures(vocabulary));
+            double textMs = (System.nanoTime() - t0) / 1e6;
             long start = System.nanoTime();
-            segmenter.textFeatures(vocabulary);
-            for (int i = 0; i < inputs.size(); i++) {
-                Path img = inputs.get(i);
+            boolean textShown = false;   // by the first image written (one that fails shows nothing)
+            for (int i = 0; i < runnable.size(); i++) {
+                Path img = runnable.get(i);
                 try {
-                    RgbImage rgb = ImageDecoder.read(img, cmd.exif);
-                    String summary = write(img, rgb, segmenter.segment(rgb, vocabulary), options);
+                    RgbImage rgb = ImageDecoder.read(img, upright);
+                    SlideSegmenter.Result r = one ? steps.step("segmenting " + img.getFileName() + " (" + rgb.width() + "x" + rgb.height()
+                            + ")", () -> segmenter.segment(rgb, vocabulary)) : segmenter.segment(rgb, vocabulary);
+                    Map<String, Double> timings = !textShown ? SegmentCommand.withTextTime(r.timingsMs(), textMs) : r.timingsMs();
+                    String summary = one ? steps.step("writing " + SegmentCommand.stem(img) + ".* to " + cmd.out,
+                            () -> write(img, rgb, r, options, timings)) : write(img, rgb, r, options, timings);
+                    textShown = true;
                     if (cmd.json) stdout.println(summary);
                 } catch (IOException | RuntimeException | OutOfMemoryError e) {
                     // one bad image (a decoder bug, an image too large for this heap) never abandons the rest
                     failures++;
                     stderr.println("error: " + (inputs.size() > 1 ? img + ": " : "") + WeightsMain.describe(e));
                 }
-                if (inputs.size() > 1) SegmentCommand.progress(stderr, i + 1, inputs.size(), start, img);
+                if (!one) SegmentCommand.progress(stderr, i + 1, runnable.size(), start, img);
             }
         }
         stdout.flush();
@@ -96,7 +111,7 @@ final class SlideRun {
         return QueryVocabulary.ofClasses("custom", Vocabulary.parse(source.classes, null).classes());
     }
 
-    private String write(Path img, RgbImage rgb, SlideSegmenter.Result r, SlideOptions o) throws IOException {
+    private String write(Path img, RgbImage rgb, SlideSegmenter.Result r, SlideOptions o, Map<String, Double> timings) throws IOException {
         String stem = SegmentCommand.stem(img);
         int w = r.width(), h = r.height(), classes = r.vocabulary().classCount();
         String[] names = new String[classes];
@@ -122,7 +137,7 @@ final class SlideRun {
         j.put("prob_thd", o.probThd());
         j.put("area_thd", o.areaThd());
         j.put("class_fractions", classFractions(r.labels(), names));
-        j.put("timings_ms", r.timingsMs());
+        j.put("timings_ms", timings);
         String text = Json.write(j);
         AtomicFiles.writeString(cmd.out.resolve(stem + ".json"), text + "\n");
         return text;

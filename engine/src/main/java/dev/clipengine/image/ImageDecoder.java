@@ -33,7 +33,8 @@ import javax.imageio.stream.ImageInputStream;
  *       every real 16-bit image;</li>
  *   <li>no colour management: embedded ICC profiles and PNG gamma are ignored, as PIL ignores them;</li>
  *   <li>EXIF orientation (JPEG APP1, PNG {@code eXIf}, TIFF IFD0, tag 0x0112) is applied only when
- *       asked — the CLIPtrase reference does not apply it.</li>
+ *       asked — the CLIPtrase reference does not apply it; the command line asks by default
+ *       ({@code --no-exif} turns it off).</li>
  * </ul>
  * Every failure is an {@link IOException} whose message is one line naming the file: missing file,
  * empty file, not an image (with the first bytes), truncated or corrupt data, CMYK/YCCK JPEG,
@@ -60,6 +61,35 @@ public final class ImageDecoder {
      * (values 2..8) is applied like PIL's {@code ImageOps.exif_transpose}.
      */
     public static RgbImage read(Path file, boolean applyExifOrientation) throws IOException {
+        return read(readFile(file), file.toString(), applyExifOrientation);
+    }
+
+    /**
+     * Checks what {@link #read(Path, boolean)} checks before decoding a pixel — the file, the header's
+     * structure, the declared size against {@link #MAX_PIXELS} and against what the file's bytes can code
+     * — without decoding: a command calls it for every input before it loads a model, so that a bomb or
+     * a broken file is refused in one line in milliseconds rather than after the model load.
+     *
+     * @throws IOException the same one-line message {@code read} would give for these faults
+     */
+    public static void checkHeader(Path file) throws IOException {
+        byte[] bytes = readFile(file);
+        String name = file.toString();
+        byte[] head = bytes.length <= HEAD_BYTES ? bytes : Arrays.copyOf(bytes, HEAD_BYTES);
+        Format format = checkStructure(bytes, head, name);
+        try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            ImageReader reader = reader(iis, head, name);
+            try {
+                reader.setInput(iis, true, true);
+                checkSize(reader, format, bytes.length, name);
+            } finally {
+                reader.dispose();
+            }
+        }
+    }
+
+    /** The whole file, after the checks that need no byte of it, each failure one line naming the file. */
+    private static byte[] readFile(Path file) throws IOException {
         String name = file.toString();
         if (!Files.exists(file)) throw fail(name, "no such file");
         if (Files.isDirectory(file)) throw fail(name, "is a directory");
@@ -67,13 +97,11 @@ public final class ImageDecoder {
         long size = Files.size(file);
         if (size == 0) throw fail(name, "empty file (0 bytes)");
         if (size > MAX_FILE_BYTES) throw fail(name, "file of " + size + " bytes is too large to decode (limit " + MAX_FILE_BYTES + ")");
-        byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
+            return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw fail(name, "no such file");
         }
-        return read(bytes, name, applyExifOrientation);
     }
 
     /** Largest encoded file decoded: the whole file is held in one array. */
@@ -87,40 +115,16 @@ public final class ImageDecoder {
     public static RgbImage read(byte[] bytes, String name, boolean applyExifOrientation) throws IOException {
         if (bytes.length == 0) throw fail(name, "empty file (0 bytes)");
         byte[] head = bytes.length <= HEAD_BYTES ? bytes : Arrays.copyOf(bytes, HEAD_BYTES);
-        Format format = Format.sniff(head);
-        if (format == Format.JPEG) {
-            int comps = jpegComponents(head);
-            if (comps == 4) throw fail(name, "CMYK/YCCK JPEG is not supported (convert it to RGB first)");
-        }
-        String unsound = EncodedImageCheck.structure(format, format == Format.JPEG ? bytes : head);
-        if (unsound != null) throw fail(name, unsound);
+        Format format = checkStructure(bytes, head, name);
         RgbImage img;
         try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            if (iis == null) throw fail(name, "cannot open");
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
-            if (!readers.hasNext()) {
-                throw fail(name, "not a supported image (PNG, JPEG, BMP, GIF, TIFF); file starts with " + describe(head));
-            }
-            ImageReader reader = readers.next();
+            ImageReader reader = reader(iis, head, name);
             List<String> warnings = new ArrayList<>();
             try {
                 reader.setInput(iis, true, true);
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-                int w, h;
-                try {
-                    w = reader.getWidth(0);
-                    h = reader.getHeight(0);
-                } catch (IOException | RuntimeException e) {
-                    throw fail(name, "corrupt or truncated " + reader.getFormatName().toUpperCase(Locale.ROOT) + " header: " + message(e));
-                }
-                if (w <= 0 || h <= 0) throw fail(name, "invalid image size " + w + "x" + h);
-                if ((long) w * h > MAX_PIXELS) {
-                    throw fail(name, "image size " + w + "x" + h + " (" + ((long) w * h) + " pixels) exceeds the limit of "
-                            + MAX_PIXELS + " pixels (possible decompression bomb)");
-                }
-                // checked before the reader allocates its raster for the declared size
-                String tooMany = EncodedImageCheck.pixelsVersusData(format, w, h, bytes.length);
-                if (tooMany != null) throw fail(name, tooMany);
+                long[] size = checkSize(reader, format, bytes.length, name);
+                int w = (int) size[0], h = (int) size[1];
                 BufferedImage bi;
                 try {
                     ImageReadParam param = reader.getDefaultReadParam();
@@ -152,6 +156,49 @@ public final class ImageDecoder {
             img = orient(img, orientation);
         }
         return img;
+    }
+
+    /** The format, after the checks of the header's structure that need no decoder. */
+    private static Format checkStructure(byte[] bytes, byte[] head, String name) throws IOException {
+        Format format = Format.sniff(head);
+        if (format == Format.JPEG) {
+            int comps = jpegComponents(head);
+            if (comps == 4) throw fail(name, "CMYK/YCCK JPEG is not supported (convert it to RGB first)");
+        }
+        String unsound = EncodedImageCheck.structure(format, format == Format.JPEG ? bytes : head);
+        if (unsound != null) throw fail(name, unsound);
+        return format;
+    }
+
+    private static ImageReader reader(ImageInputStream iis, byte[] head, String name) throws IOException {
+        if (iis == null) throw fail(name, "cannot open");
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
+        if (!readers.hasNext()) {
+            throw fail(name, "not a supported image (PNG, JPEG, BMP, GIF, TIFF); file starts with " + describe(head));
+        }
+        return readers.next();
+    }
+
+    /**
+     * The declared {width, height}, refused when absurd: over {@link #MAX_PIXELS}, or more than the file's
+     * bytes can code (checked before the reader allocates its raster for the declared size).
+     */
+    private static long[] checkSize(ImageReader reader, Format format, long fileBytes, String name) throws IOException {
+        int w, h;
+        try {
+            w = reader.getWidth(0);
+            h = reader.getHeight(0);
+        } catch (IOException | RuntimeException e) {
+            throw fail(name, "corrupt or truncated " + reader.getFormatName().toUpperCase(Locale.ROOT) + " header: " + message(e));
+        }
+        if (w <= 0 || h <= 0) throw fail(name, "invalid image size " + w + "x" + h);
+        if ((long) w * h > MAX_PIXELS) {
+            throw fail(name, "image size " + w + "x" + h + " (" + ((long) w * h) + " pixels) exceeds the limit of "
+                    + MAX_PIXELS + " pixels (possible decompression bomb)");
+        }
+        String tooMany = EncodedImageCheck.pixelsVersusData(format, w, h, fileBytes);
+        if (tooMany != null) throw fail(name, tooMany);
+        return new long[] {w, h};
     }
 
     /** Bytes the format sniffing and the JPEG frame-header check look at. */

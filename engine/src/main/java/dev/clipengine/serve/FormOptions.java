@@ -50,7 +50,8 @@ final class FormOptions {
     static SegmentRequest parse(List<Multipart.Part> parts, SegmentRequest.Output output) {
         Multipart.Part image = null;
         List<String> argv = new ArrayList<>();
-        boolean exif = false, classesGiven = false;
+        // exif: on unless the form says false, as segment applies the orientation unless --no-exif
+        boolean exif = true, classesGiven = false;
         for (Multipart.Part p : parts) {
             String name = p.name().toLowerCase(Locale.ROOT).replace('-', '_');
             if (name.equals("image")) {

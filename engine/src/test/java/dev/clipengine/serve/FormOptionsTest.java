@@ -54,7 +54,9 @@ class FormOptionsTest {
         assertEquals(1.1, c.options().effectiveEps());
         assertEquals(7, c.options().effectiveMinSamples());
         assertEquals(20, c.vocabulary().classes().size());
-        assertFalse(parse("classes", "a").exif());
+        // issue 18 finding 4: photos upright by default, as segment; the form's exif=false reads them as stored
+        assertTrue(parse("classes", "a").exif());
+        assertFalse(parse("classes", "a", "exif", "false").exif());
     }
 
     @Test

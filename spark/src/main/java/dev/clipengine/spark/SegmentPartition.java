@@ -2,7 +2,6 @@ package dev.clipengine.spark;
 
 import dev.clipengine.image.ImageDecoder;
 import dev.clipengine.image.RgbImage;
-import dev.clipengine.model.ClipModel;
 import dev.clipengine.segment.Segmentation;
 import dev.clipengine.segment.Segmenter;
 import dev.clipengine.segment.Vocabulary;
@@ -23,11 +22,13 @@ import org.apache.spark.util.LongAccumulator;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * One task: the inputs of a partition, one after another, on this JVM's shared model. Each input gives
@@ -49,8 +50,24 @@ final class SegmentPartition implements FlatMapFunction<Iterator<String>, Row> {
     @Override
     public Iterator<Row> call(Iterator<String> inputs) throws IOException {
         JobSpec spec = job.value();
-        ClipModel model = ModelCache.get(spec.model());          // loaded by the first task of this JVM only
-        Segmenter segmenter = new Segmenter(model, spec.options());
+        // the model is loaded (by the first task of this JVM only) when an input needs it: a partition whose
+        // inputs --resume finds done loads nothing
+        Supplier<Segmenter> segmenter = new Supplier<>() {
+            private Segmenter made;
+
+            @Override
+            public Segmenter get() {
+                if (made == null) {
+                    try {
+                        made = new Segmenter(ModelCache.get(spec.model()), spec.options());
+                    } catch (IOException e) {
+                        // the task fails (and the job, after Spark's retries), as a model that cannot load must
+                        throw new UncheckedIOException(e);
+                    }
+                }
+                return made;
+            }
+        };
         Vocabulary vocabulary = spec.vocabulary();
         String worker = Workers.describe();
         // rows are produced as Spark pulls them: a partition never holds more than one image at a time
@@ -67,7 +84,7 @@ final class SegmentPartition implements FlatMapFunction<Iterator<String>, Row> {
         };
     }
 
-    private Map<String, Object> process(JobSpec spec, Segmenter segmenter, Vocabulary vocabulary, String worker, String input) {
+    private Map<String, Object> process(JobSpec spec, Supplier<Segmenter> lazySegmenter, Vocabulary vocabulary, String worker, String input) {
         Configuration conf = spec.hadoop().get();
         String stem = InputListing.stem(input);
         Path out = new Path(spec.out());
@@ -83,12 +100,19 @@ final class SegmentPartition implements FlatMapFunction<Iterator<String>, Row> {
                     return previous;
                 }
             }
+        } catch (IOException | RuntimeException e) {
+            errors.add(1);
+            return ResultRows.error(input, worker, WeightsMain.describe(e));
+        }
+        Segmenter segmenter = lazySegmenter.get();   // outside the per-input handling: a model load failure fails the task
+        try {
             Map<String, Double> timings = new LinkedHashMap<>();
             long t0 = System.nanoTime();
             byte[] bytes = read(conf, input);
             long t1 = System.nanoTime();
             RgbImage image = ImageDecoder.read(bytes, input, spec.exif());
             long t2 = System.nanoTime();
+            // no text features broadcast when the driver found every input done and one was not after all
             Segmentation s = segmenter.segment(image, vocabulary, spec.text());
             long t3 = System.nanoTime();
             int w = s.image().width(), h = s.image().height(), labelCount = vocabulary.labelCount();

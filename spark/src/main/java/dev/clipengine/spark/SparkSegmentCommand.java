@@ -1,6 +1,7 @@
 package dev.clipengine.spark;
 
 import dev.clipengine.cli.SegmentArguments;
+import dev.clipengine.cli.UpToNextOption;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -17,7 +18,8 @@ import java.util.concurrent.Callable;
                 "Writes OUT/labels/<stem>.labels.png (as `segment` does), OUT/overlays/<stem>.overlay.png with --overlays, "
                         + "OUT/rows/<stem>.json per segmented image, and the table OUT/results.parquet (or OUT/results.jsonl with "
                         + "--format json): one row per input with path, sizes, classes present, class fractions, clusters, timings "
-                        + "and error (an unreadable input gives a row with its error; the job goes on).",
+                        + "and error (an unreadable input gives a row with its error; the job goes on, and its summary names the first "
+                        + "failed inputs).",
                 "",
                 "Inputs and OUT are Hadoop paths: local files, file://, hdfs://, s3a:// (with the connector on the class path). "
                         + "The model is read from the local disk of the driver and of every executor (same path, or shipped with "
@@ -31,7 +33,8 @@ final class SparkSegmentCommand implements Callable<Integer> {
             description = "Spark master: local[N], local-cluster[W,C,MB], spark://HOST:PORT, yarn, … (default: spark-submit's, else local[*]).")
     String master;
 
-    @Option(names = "--input", required = true, arity = "1..*", paramLabel = "DIR|GLOB|LIST",
+    // up to the next option-like argument, as segment's --image: a typo after the inputs is refused at once
+    @Option(names = "--input", required = true, arity = "1..*", paramLabel = "DIR|GLOB|LIST", parameterConsumer = UpToNextOption.class,
             description = "A folder (its .png/.jpg/.jpeg/.bmp/.gif/.tif/.tiff files), a glob (quoted: 'data/*.jpg'), an image, or a text file "
                     + "listing one path or URI per line; repeat or list several.")
     List<String> inputs;
@@ -43,7 +46,8 @@ final class SparkSegmentCommand implements Callable<Integer> {
             description = "Results table: parquet (OUT/results.parquet) or json (OUT/results.jsonl, one JSON object per line).")
     String format;
 
-    @Option(names = "--resume", description = "Skip inputs whose outputs exist from an earlier run (their rows come back from OUT/rows/); failed inputs are retried.")
+    @Option(names = "--resume", description = "Skip inputs whose outputs exist from an earlier run (their rows come back from OUT/rows/); failed inputs are retried. "
+            + "With every input done, neither the model nor the text features are loaded.")
     boolean resume;
 
     @Option(names = "--overlays", description = "Also write OUT/overlays/<stem>.overlay.png (the image with class colours and a legend).")

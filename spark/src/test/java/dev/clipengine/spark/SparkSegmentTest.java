@@ -113,6 +113,9 @@ class SparkSegmentTest {
         Result r = run(sparkArgs("--overlays"));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("4 segmented, 0 resumed, 1 errors"), r.err());
+        // issue 18 finding 12: the summary names the failed input, not only counts it
+        assertTrue(r.err().lines().anyMatch(l -> l.startsWith("segment-spark: failed: cannot read image ") && l.contains("notes.png")
+                && l.contains("not a supported image")), r.err());
 
         List<String> one = new ArrayList<>(List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--out", single.toString(), "--image"));
         for (String s : IMAGES) one.add(in.resolve(s + ".png").toString());
@@ -201,6 +204,9 @@ class SparkSegmentTest {
             assertEquals((int) first.get(s).getAs("clusters"), ((Number) rows.get(s).getAs("clusters")).intValue(), s + ": its row came back");
         }
         assertEquals(1, ModelCache.loads(), "a second job in the same JVM loads nothing");
+        // issue 18 finding 12: the parquet table of the first run would read as this run's results
+        assertFalse(Files.exists(out.resolve("results.parquet")), "the other format's table is removed");
+        assertTrue(Files.exists(out.resolve("results.jsonl")));
     }
 
     @Test
@@ -217,13 +223,18 @@ class SparkSegmentTest {
                 // segment's slide-protocol methods are refused, not silently run as CLIPtrase
                 List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--method", "sclip"),
                 List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--protocol", "slide"),
-                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString()));
+                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString()),
+                // issue 18 findings 3 and 12: a typo after the inputs, a master URL Spark cannot parse
+                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--clases", "car", "--out", out.toString()),
+                List.of("segment", "--master", "lokal[2]", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car"),
+                List.of("segment", "--master", "local[0]", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car"));
         for (List<String> c : cases) {
             Result r = run(c);
             assertEquals(2, r.code(), c + " -> " + r.err());
             String err = r.err().strip();
             assertEquals(1, err.lines().count(), c + " printed more than one line:\n" + err);
             assertTrue(err.startsWith("error: "), err);
+            assertFalse(err.contains("internal error"), err);
         }
     }
 
@@ -275,5 +286,40 @@ class SparkSegmentTest {
             assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp") || f.getFileName().toString().startsWith("_results")).toList(),
                     "no temporary files left");
         }
+    }
+
+    /**
+     * Issue 18 finding 12: {@code --resume} with every input done loads no model and computes no text features
+     * (a copy of the model at another path would be a new load in this JVM's cache), and a parquet run
+     * replaces the json table of the previous one.
+     */
+    @Test
+    @Order(6)
+    void resumeWithEverythingDoneLoadsNothing() throws Exception {
+        Path in6 = Files.createDirectories(tmp.resolve("in6")), out6 = tmp.resolve("out6");
+        for (int i = 0; i < 2; i++) Files.copy(SparkFixtures.camvid(IMAGES[i]), in6.resolve(IMAGES[i] + ".png"));
+        List<String> args = new ArrayList<>(List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in6.toString(),
+                "--out", out6.toString(), "--format", "json"));
+        args.addAll(OPTIONS);
+        Result r = run(args);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("2 segmented, 0 resumed, 0 errors"), r.err());
+        assertFalse(r.err().contains("failed:"), r.err());
+
+        Path copy = Files.createDirectories(tmp.resolve("model-copy"));
+        try (Stream<Path> files = Files.list(SparkFixtures.tinyModel())) {
+            for (Path f : files.toList()) Files.copy(f, copy.resolve(f.getFileName()));
+        }
+        int loads = ModelCache.loads();
+        args = new ArrayList<>(List.of("segment", "--model", copy.toString(), "--input", in6.toString(), "--out", out6.toString(), "--resume"));
+        args.addAll(OPTIONS);
+        r = run(args);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("0 segmented, 2 resumed, 0 errors"), r.err());
+        assertTrue(r.err().contains("every input done by an earlier run (--resume): no model load, no text features"), r.err());
+        assertEquals(loads, ModelCache.loads(), "no model loaded, on the driver or in a task");
+        assertTrue(Files.exists(out6.resolve("results.parquet")));
+        assertFalse(Files.exists(out6.resolve("results.jsonl")), "the other format's table is removed");
+        assertEquals(2, spark.read().parquet(out6.resolve("results.parquet").toString()).count());
     }
 }

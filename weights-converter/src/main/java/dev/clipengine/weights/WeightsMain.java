@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -109,15 +110,25 @@ public final class WeightsMain implements Callable<Integer> {
             cmd.getErr().flush();
             return EXIT_ERROR;
         });
+        // an unknown option right after an option's value ("--out dir --clases road") is refused as
+        // unknown rather than taken as that option's value and failing later, or never
+        cl.setUnmatchedOptionsAllowedAsOptionParameters(false);
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine cmd = ex.getCommandLine();
             PrintWriter err = cmd.getErr();
-            err.println("error: " + WeightsFormatException.oneLine(withoutPicocliPrefix(ex.getMessage()))
+            err.println("error: " + WeightsFormatException.oneLine(withoutPicocliPrefix(ex.getMessage())) + suggestion(ex)
                     + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
             err.flush();
             return EXIT_ERROR;
         });
         return cl;
+    }
+
+    /** " (did you mean --classes?)" for a mistyped option, from picocli's close matches; empty otherwise. */
+    static String suggestion(CommandLine.ParameterException ex) {
+        if (!(ex instanceof CommandLine.UnmatchedArgumentException u) || u.getSuggestions().isEmpty()) return "";
+        List<String> s = u.getSuggestions();
+        return " (did you mean " + String.join(" or ", s.subList(0, Math.min(3, s.size()))) + "?)";
     }
 
     /**
