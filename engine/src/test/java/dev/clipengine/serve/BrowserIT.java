@@ -72,7 +72,12 @@ class BrowserIT {
                     "--window-size=1280,1000", "--user-data-dir=" + tmp.resolve("profile"));
             options.setExperimentalOption("prefs", Map.of("download.default_directory", downloads.toString(),
                     "download.prompt_for_download", false));
+            // Chromium writes crash-report folders and a dconf cache under $HOME whatever --user-data-dir says:
+            // give it the test's own folder as home, so that a test run leaves nothing outside it
+            Path home = Files.createDirectories(tmp.resolve("home"));
             ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver.toFile())
+                    .withEnvironment(Map.of("HOME", home.toString(), "XDG_CONFIG_HOME", home.resolve(".config").toString(),
+                            "XDG_CACHE_HOME", home.resolve(".cache").toString()))
                     .usingAnyFreePort().build();
             ChromeDriver driver = new ChromeDriver(service, options);
             try {
