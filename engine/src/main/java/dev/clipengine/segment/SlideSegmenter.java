@@ -2,6 +2,9 @@ package dev.clipengine.segment;
 
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.kernels.Resample;
+import dev.clipengine.midlayer.ResClipEncoder;
+import dev.clipengine.midlayer.ResClipResult;
+import dev.clipengine.midlayer.ScClipEncoder;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.LastBlock;
 import dev.clipengine.model.VisionOutput;
@@ -32,12 +35,18 @@ public final class SlideSegmenter {
     private final ClipModel model;
     private final SlideOptions options;
     private final LastBlock lastBlock;
+    private final ScClipEncoder scclip;
+    private final ResClipEncoder resclip;
     private final int patch;
 
     public SlideSegmenter(ClipModel model, SlideOptions options) {
         this.model = model;
         this.options = options;
-        this.lastBlock = options.method().lastBlock(options.sigma());
+        Method m = options.method();
+        this.lastBlock = m.midLayer() ? null : m.lastBlock(options.sigma());
+        // the mid-layer methods check the tower's depth here, before any image is read
+        this.scclip = m == Method.SCCLIP ? new ScClipEncoder(model.vision()) : null;
+        this.resclip = m == Method.RESCLIP ? new ResClipEncoder(model.vision()) : null;
         this.patch = model.config().patchSize();
         if (options.crop() > 0 && options.crop() < patch) {
             throw new IllegalArgumentException("--crop " + options.crop() + " is smaller than the patch size " + patch);
@@ -72,28 +81,52 @@ public final class SlideSegmenter {
         int[] labels;
         int windows;
         long t2;
+        float[] logits;
+        int lh, lw;
         if (options.wholeImage()) {
             Grid g = gridLogits(pixels, h, w, new Window(0, 0, h, w), text);
             windows = 1;
             t2 = System.nanoTime();
             if (options.twoStepWhole()) {
-                float[] atResized = Resample.bilinear(g.logits, q, g.height, g.width, h, w);
-                labels = post.labels(atResized, h, w, original.height(), original.width());
+                logits = Resample.bilinear(g.logits, q, g.height, g.width, h, w);
+                lh = h;
+                lw = w;
             } else {
-                labels = post.labels(g.logits, g.height, g.width, original.height(), original.width());
+                logits = g.logits;
+                lh = g.height;
+                lw = g.width;
             }
         } else {
             List<Window> boxes = SlideGeometry.windows(h, w, options.crop(), options.stride());
             windows = boxes.size();
-            float[] avg = slideLogits(pixels, h, w, boxes, text);
+            logits = slideLogits(pixels, h, w, boxes, text);
+            lh = h;
+            lw = w;
             t2 = System.nanoTime();
-            labels = post.labels(avg, h, w, original.height(), original.width());
+        }
+        if (options.pamr() != null) {
+            labels = refinedLabels(post, logits, q, lh, lw, pixels, h, w, original.width(), original.height());
+        } else {
+            labels = post.labels(logits, lh, lw, original.height(), original.width());
         }
         long t3 = System.nanoTime();
         timings.put("network", ms(t2 - t1));
         timings.put("postprocess", ms(t3 - t2));
         timings.put("total", ms(t3 - t0));
         return new Result(vocabulary, original.width(), original.height(), labels, w, h, windows, timings);
+    }
+
+    /**
+     * The optional PAMR step (training-free-methods.md §3.10): the logits at the original size, refined with the
+     * normalized resized image bilinearly resized to the original size as the guide, then the usual decision. Unlike
+     * the plain path this holds the full-size maps ({@code Q × H0 × W0} floats).
+     */
+    private int[] refinedLabels(SlidePostprocess post, float[] logits, int q, int lh, int lw, float[] pixels, int h, int w,
+                                int outW, int outH) {
+        float[] full = lh == outH && lw == outW ? logits : Resample.bilinear(logits, q, lh, lw, outH, outW);
+        float[] guide = h == outH && w == outW ? pixels : Resample.bilinear(pixels, 3, h, w, outH, outW);
+        float[] refined = options.pamr().refine(full, q, guide, 3, outH, outW);
+        return post.labels(refined, outH, outW, outH, outW);
     }
 
     /** mmcv {@code imrescale} to (maxLong, S) with OpenCV's uint8 bilinear (channel order does not matter). */
@@ -187,6 +220,19 @@ public final class SlideSegmenter {
             throw new IllegalArgumentException("a " + netW + "x" + netH + " window needs more than " + MAX_TOKENS
                     + " tokens; use --crop with a window size, or a smaller --size");
         }
+        if ((options.method() == Method.SCCLIP || options.method() == Method.RESCLIP) && options.padToPatch()) {
+            throw new IllegalArgumentException(options.method().cliName() + " drops the pixels past the last whole patch; it cannot pad windows");
+        }
+        if (resclip != null) {
+            // ResCLIP's first pass works at the window's own pixel size (its maps and PAMR's guide), so it takes the
+            // whole window; the network sees its whole patches
+            float[] window = new float[3 * wh * ww];
+            for (int c = 0; c < 3; c++) {
+                for (int y = 0; y < wh; y++) System.arraycopy(pixels, (c * h + b.y1() + y) * w + b.x1(), window, (c * wh + y) * ww, ww);
+            }
+            ResClipResult r = resclip.encode(window, wh, ww, options.posInterp(), text, options.logitScale(), options.resclipSettings());
+            return new Grid(featureLogits(r.features(), r.gridH() * r.gridW(), r.embedDim(), text), r.gridH(), r.gridW(), 0, 0, wh, ww);
+        }
         float[] input = new float[3 * netH * netW];
         int copyH = Math.min(wh, netH), copyW = Math.min(ww, netW);
         for (int c = 0; c < 3; c++) {
@@ -194,8 +240,33 @@ public final class SlideSegmenter {
                 System.arraycopy(pixels, (c * h + b.y1() + y) * w + b.x1(), input, (c * netH + padTop + y) * netW + padLeft, copyW);
             }
         }
+        if (scclip != null) {
+            var r = scclip.encode(input, netH, netW, options.posInterp());
+            return new Grid(featureLogits(r.features(), r.gridH() * r.gridW(), r.embedDim(), text), r.gridH(), r.gridW(),
+                    padTop, padLeft, inH, inW);
+        }
         VisionOutput out = model.vision().forward(input, netH, netW, VisionRequest.of(options.posInterp(), lastBlock));
         return new Grid(patchLogits(out, text), out.gridH(), out.gridW(), padTop, padLeft, inH, inW);
+    }
+
+    /** {@code [Q, n]} cosines of {@code n} L2-normalized feature rows (no class token) with the query features. */
+    static float[] featureLogits(float[] features, int n, int e, float[][] text) {
+        int q = text.length;
+        float[] logits = new float[q * n], f = new float[e];
+        for (int p = 0; p < n; p++) {
+            int off = p * e;
+            double ss = 0;
+            for (int c = 0; c < e; c++) ss += (double) features[off + c] * features[off + c];
+            float norm = (float) Math.sqrt(ss);
+            for (int c = 0; c < e; c++) f[c] = features[off + c] / norm;
+            for (int j = 0; j < q; j++) {
+                double dot = 0;
+                float[] t = text[j];
+                for (int c = 0; c < e; c++) dot += (double) f[c] * t[c];
+                logits[j * n + p] = (float) dot;
+            }
+        }
+        return logits;
     }
 
     /** {@code [Q, gh, gw]} cosines of the L2-normalized patch features (CLS dropped) with the query features. */
@@ -220,6 +291,7 @@ public final class SlideSegmenter {
 
     /** The L2-normalized patch features of the whole resized image, {@code [gh·gw, embed]} (for conformance checks). */
     public float[] wholeFeatures(float[] pixels, int h, int w) {
+        if (lastBlock == null) throw new IllegalStateException(options.method().cliName() + ": use its encoder (dev.clipengine.midlayer)");
         int netH = h / patch * patch, netW = w / patch * patch;
         float[] input = new float[3 * netH * netW];
         for (int c = 0; c < 3; c++) {
