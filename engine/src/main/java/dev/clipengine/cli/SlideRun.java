@@ -136,6 +136,7 @@ final class SlideRun {
         j.put("logit_scale", o.logitScale());
         j.put("prob_thd", o.probThd());
         j.put("area_thd", o.areaThd());
+        if (o.pamr() != null) j.put("pamr", Map.of("steps", o.pamr().steps(), "dilations", o.pamr().dilations()));
         j.put("class_fractions", classFractions(r.labels(), names));
         j.put("timings_ms", timings);
         String text = Json.write(j);
