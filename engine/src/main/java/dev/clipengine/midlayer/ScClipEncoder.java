@@ -22,6 +22,9 @@ import java.util.Set;
  */
 public final class ScClipEncoder {
 
+    /** The fewest patches a window may have: the outlier score takes each token's 30 nearest others. */
+    public static final int MIN_PATCHES = LocalOutlierScore.SC_CLIP.neighbours() + 1;
+
     /** SC-CLIP's prior temperature: softmax(3·(S − mean S)). */
     static final float PRIOR_TEMPERATURE = 3.0f;
 

@@ -48,6 +48,12 @@ public final class SlideSegmenter {
         this.scclip = m == Method.SCCLIP ? new ScClipEncoder(model.vision()) : null;
         this.resclip = m == Method.RESCLIP ? new ResClipEncoder(model.vision()) : null;
         this.patch = model.config().patchSize();
+        int windowPatches = (options.crop() / patch) * (options.crop() / patch);
+        if (scclip != null && options.crop() >= patch && windowPatches < ScClipEncoder.MIN_PATCHES) {
+            // refused before any text feature or image is computed; whole-image runs are checked per image
+            throw new IllegalArgumentException("scclip needs at least " + ScClipEncoder.MIN_PATCHES + " patches per window, --crop "
+                    + options.crop() + " gives " + windowPatches + "; use a larger --crop");
+        }
         if (options.crop() > 0 && options.crop() < patch) {
             throw new IllegalArgumentException("--crop " + options.crop() + " is smaller than the patch size " + patch);
         }

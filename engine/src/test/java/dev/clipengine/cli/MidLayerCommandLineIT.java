@@ -110,6 +110,18 @@ class MidLayerCommandLineIT {
     }
 
     @Test
+    void scclipRefusesWindowsTooSmallForItsOutlierScore(@TempDir Path tmp) throws Exception {
+        // 64-pixel windows have 16 patches; the score needs each token's 30 nearest others
+        CommandLineIT.Result r = CommandLineIT.run(List.of("segment", "--model", dir.toString(), "--image",
+                dir.resolve("methods/input.png").toString(), "--method", "scclip", "--classes", "road, sky", "--size", "96",
+                "--crop", "64", "--stride", "32", "--out", tmp.toString()));
+        assertEquals(2, r.code(), r.err());
+        assertFalse(r.err().contains("\n\tat "), r.err());
+        assertTrue(r.err().contains("at least 31 patches") && r.err().contains("16"), r.err());
+        assertFalse(r.err().contains("text features"), "refused before the text features: " + r.err());
+    }
+
+    @Test
     void aTowerOfAnotherDepthFailsInOneLine(@TempDir Path tmp) throws Exception {
         Path threeLayers = Fixtures.clipTiny().resolve("hf");
         for (String m : List.of("scclip", "resclip")) {
