@@ -31,6 +31,7 @@ final class SlideMethod implements SegmentationMethod {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("method", o.method().cliName());
         details.put("protocol", "slide");
+        details.put("size", o.shortSide());
         details.put("queries", vocabulary.textRows().size());
         details.put("resized", new int[] {r.resizedWidth(), r.resizedHeight()});
         details.put("crop", o.crop());
