@@ -1,7 +1,8 @@
 package dev.clipengine.midlayer;
 
 /**
- * ResCLIP's per-dataset constants (docs/mid-layer-methods.md, "ResCLIP profiles").
+ * ResCLIP's per-dataset constants (docs/mid-layer-methods.md, "ResCLIP profiles"). Serializable: the Spark job ships
+ * the slide options, these included, to its executors.
  *
  * @param tempThd   pass-1 pixels whose top query probability is below this get label 0
  * @param rcsTau    τ_r: gain of the post-softmax RCS mix (2.0 everywhere; rows of the attention then sum to τ_r)
@@ -10,7 +11,8 @@ package dev.clipengine.midlayer;
  * @param sfrLambda λ_s: share of the SFR matrix in that mix
  * @param sigma     the Gaussian σ in patches of NACLIP's neighbourhood and of the SFR blur (5)
  */
-public record ResClipSettings(float tempThd, float rcsTau, float rcsLambda, float sfrTau, float sfrLambda, double sigma) {
+public record ResClipSettings(float tempThd, float rcsTau, float rcsLambda, float sfrTau, float sfrLambda, double sigma)
+        implements java.io.Serializable {
 
     public ResClipSettings {
         if (!(tempThd >= 0 && tempThd <= 1)) throw new IllegalArgumentException("ResCLIP's temp_thd must be in [0, 1], got " + tempThd);

@@ -1,6 +1,7 @@
 package dev.clipengine.segment;
 
 import dev.clipengine.midlayer.ResClipSettings;
+import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
 import dev.clipengine.segmentation.Pamr;
 
@@ -25,7 +26,8 @@ import java.util.List;
  */
 public record SlideOptions(Method method, double sigma, int shortSide, int maxLong, int crop, int stride,
                            float logitScale, float probThd, Float areaThd, boolean twoStepWhole, boolean padToPatch,
-                           PositionalInterpolation posInterp, List<String> templates, ResClipSettings resclip, Pamr pamr) {
+                           PositionalInterpolation posInterp, List<String> templates, ResClipSettings resclip, Pamr pamr)
+        implements MethodOptions {
 
     /** Without ResCLIP constants of its own (the repository's demo settings) and without PAMR. */
     public SlideOptions(Method method, double sigma, int shortSide, int maxLong, int crop, int stride, float logitScale,
@@ -62,6 +64,23 @@ public record SlideOptions(Method method, double sigma, int shortSide, int maxLo
     public SlideOptions withPamr(Pamr p) {
         return new SlideOptions(method, sigma, shortSide, maxLong, crop, stride, logitScale, probThd, areaThd, twoStepWhole,
                 padToPatch, posInterp, templates, resclip, p);
+    }
+
+    /**
+     * The method's dense features: the ViT with the method's last block (training-free-methods.md §2), or the
+     * mid-layer methods' encoders (docs/mid-layer-methods.md).
+     */
+    public DenseFeatures denseFeatures() {
+        return switch (method) {
+            case SCCLIP -> MidLayerFeatures.scclip(posInterp);
+            case RESCLIP -> MidLayerFeatures.resclip(posInterp, logitScale, resclipSettings());
+            default -> DenseFeatures.lastBlock(posInterp, method.lastBlock(sigma));
+        };
+    }
+
+    @Override
+    public SegmentationMethod create(ClipModel model) {
+        return new SlideMethod(new SlideSegmenter(model, this));
     }
 
     public boolean wholeImage() {

@@ -2,13 +2,10 @@ package dev.clipengine.segment;
 
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.kernels.Resample;
-import dev.clipengine.midlayer.ResClipEncoder;
-import dev.clipengine.midlayer.ResClipResult;
+import dev.clipengine.midlayer.MidLayerBlocks;
 import dev.clipengine.midlayer.ScClipEncoder;
 import dev.clipengine.model.ClipModel;
-import dev.clipengine.model.LastBlock;
 import dev.clipengine.model.VisionOutput;
-import dev.clipengine.model.VisionRequest;
 import dev.clipengine.segmentation.OpenCvResize;
 import dev.clipengine.segmentation.SlideGeometry;
 import dev.clipengine.segmentation.SlideGeometry.Window;
@@ -19,8 +16,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The training-free methods under the slide protocol (training-free-methods.md §3, §4): the method is only the
- * ViT's last block ({@link Method#lastBlock}); the protocol is {@link SlideOptions}.
+ * The slide-protocol runner of the training-free methods (training-free-methods.md §3, §4): the protocol is
+ * {@link SlideOptions}; the method is its {@link DenseFeatures} strategy (for the six methods of the spec only the ViT's
+ * last block, {@link Method#lastBlock}), given to the constructor, so a new method plugs in without a copy of the
+ * protocol (docs/pipeline.md).
  *
  * <p>Stateless apart from the model and options: safe to use from several threads on one loaded model.
  */
@@ -34,22 +33,23 @@ public final class SlideSegmenter {
 
     private final ClipModel model;
     private final SlideOptions options;
-    private final LastBlock lastBlock;
-    private final ScClipEncoder scclip;
-    private final ResClipEncoder resclip;
+    private final DenseFeatures dense;
     private final int patch;
 
     public SlideSegmenter(ClipModel model, SlideOptions options) {
+        this(model, options, options.denseFeatures());
+    }
+
+    /** The protocol of {@code options} around another method's dense features. */
+    public SlideSegmenter(ClipModel model, SlideOptions options, DenseFeatures dense) {
         this.model = model;
         this.options = options;
-        Method m = options.method();
-        this.lastBlock = m.midLayer() ? null : m.lastBlock(options.sigma());
-        // the mid-layer methods check the tower's depth here, before any image is read
-        this.scclip = m == Method.SCCLIP ? new ScClipEncoder(model.vision()) : null;
-        this.resclip = m == Method.RESCLIP ? new ResClipEncoder(model.vision()) : null;
+        this.dense = dense;
         this.patch = model.config().patchSize();
+        // the mid-layer methods check the tower's depth here, before any image is read
+        if (options.method().midLayer()) MidLayerBlocks.forDepth(model.vision().layers(), options.method().cliName());
         int windowPatches = (options.crop() / patch) * (options.crop() / patch);
-        if (scclip != null && options.crop() >= patch && windowPatches < ScClipEncoder.MIN_PATCHES) {
+        if (options.method() == Method.SCCLIP && options.crop() >= patch && windowPatches < ScClipEncoder.MIN_PATCHES) {
             // refused before any text feature or image is computed; whole-image runs are checked per image
             throw new IllegalArgumentException("scclip needs at least " + ScClipEncoder.MIN_PATCHES + " patches per window, --crop "
                     + options.crop() + " gives " + windowPatches + "; use a larger --crop");
@@ -64,25 +64,31 @@ public final class SlideSegmenter {
     }
 
     /** One query feature per name (prompt-ensembled, cached per model and vocabulary). */
-    public float[][] textFeatures(QueryVocabulary vocabulary) {
-        return TextFeatures.of(model, vocabulary.queries(), options.templates());
+    public float[][] textFeatures(Vocabulary vocabulary) {
+        return TextFeatures.of(model, vocabulary, options.templates());
     }
 
     /** The result of one image. */
-    public record Result(QueryVocabulary vocabulary, int width, int height, int[] labels, int resizedWidth, int resizedHeight,
+    public record Result(Vocabulary vocabulary, int width, int height, int[] labels, int resizedWidth, int resizedHeight,
                          int windows, Map<String, Double> timingsMs) {
     }
 
-    public Result segment(RgbImage original, QueryVocabulary vocabulary) {
+    public Result segment(RgbImage original, Vocabulary vocabulary) {
+        return segment(original, vocabulary, null);
+    }
+
+    /** As {@link #segment(RgbImage, Vocabulary)} with the text features given ({@link #textFeatures}; null: computed). */
+    public Result segment(RgbImage original, Vocabulary vocabulary, float[][] textFeatures) {
         Map<String, Double> timings = new LinkedHashMap<>();
         long t0 = System.nanoTime();
-        float[][] text = textFeatures(vocabulary);
+        float[][] text = textFeatures != null ? checkedText(textFeatures, vocabulary) : textFeatures(vocabulary);
         long t1 = System.nanoTime();
         timings.put("text", ms(t1 - t0));
         RgbImage resized = rescale(original);
         int h = resized.height(), w = resized.width(), q = text.length;
         float[] pixels = normalize(resized);
-        SlidePostprocess post = new SlidePostprocess(vocabulary.queryClass(), vocabulary.classCount(), options.logitScale(),
+        // background words, if any, are one more label after the classes (the name files keep background as class 0)
+        SlidePostprocess post = new SlidePostprocess(vocabulary.rowLabels(), vocabulary.labelCount(), options.logitScale(),
                 options.probThd(), options.areaThd());
         int[] labels;
         int windows;
@@ -133,6 +139,15 @@ public final class SlideSegmenter {
         float[] guide = h == outH && w == outW ? pixels : Resample.bilinear(pixels, 3, h, w, outH, outW);
         float[] refined = options.pamr().refine(full, q, guide, 3, outH, outW);
         return post.labels(refined, outH, outW, outH, outW);
+    }
+
+    private float[][] checkedText(float[][] text, Vocabulary vocabulary) {
+        int rows = vocabulary.textRows().size(), dim = model.config().embedDim();
+        if (text.length != rows) throw new IllegalArgumentException("text features have " + text.length + " rows, the vocabulary " + rows);
+        for (float[] r : text) {
+            if (r.length != dim) throw new IllegalArgumentException("text feature of width " + r.length + ", the model embeds in " + dim);
+        }
+        return text;
     }
 
     /** mmcv {@code imrescale} to (maxLong, S) with OpenCV's uint8 bilinear (channel order does not matter). */
@@ -226,18 +241,15 @@ public final class SlideSegmenter {
             throw new IllegalArgumentException("a " + netW + "x" + netH + " window needs more than " + MAX_TOKENS
                     + " tokens; use --crop with a window size, or a smaller --size");
         }
-        if ((options.method() == Method.SCCLIP || options.method() == Method.RESCLIP) && options.padToPatch()) {
-            throw new IllegalArgumentException(options.method().cliName() + " drops the pixels past the last whole patch; it cannot pad windows");
-        }
-        if (resclip != null) {
-            // ResCLIP's first pass works at the window's own pixel size (its maps and PAMR's guide), so it takes the
-            // whole window; the network sees its whole patches
+        if (dense instanceof WindowFeatures wf) {
+            if (options.padToPatch()) throw new IllegalArgumentException(options.method().cliName() + " cannot pad windows to the patch");
+            // the window at its own pixel size, with the text rows (ResCLIP's first pass works there)
             float[] window = new float[3 * wh * ww];
             for (int c = 0; c < 3; c++) {
                 for (int y = 0; y < wh; y++) System.arraycopy(pixels, (c * h + b.y1() + y) * w + b.x1(), window, (c * wh + y) * ww, ww);
             }
-            ResClipResult r = resclip.encode(window, wh, ww, options.posInterp(), text, options.logitScale(), options.resclipSettings());
-            return new Grid(featureLogits(r.features(), r.gridH() * r.gridW(), r.embedDim(), text), r.gridH(), r.gridW(), 0, 0, wh, ww);
+            VisionOutput out = wf.forwardWindow(model, window, wh, ww, text);
+            return new Grid(PatchLogits.of(out, text, PatchLogits.Precision.DOUBLE, 1f), out.gridH(), out.gridW(), 0, 0, wh, ww);
         }
         float[] input = new float[3 * netH * netW];
         int copyH = Math.min(wh, netH), copyW = Math.min(ww, netW);
@@ -246,73 +258,18 @@ public final class SlideSegmenter {
                 System.arraycopy(pixels, (c * h + b.y1() + y) * w + b.x1(), input, (c * netH + padTop + y) * netW + padLeft, copyW);
             }
         }
-        if (scclip != null) {
-            var r = scclip.encode(input, netH, netW, options.posInterp());
-            return new Grid(featureLogits(r.features(), r.gridH() * r.gridW(), r.embedDim(), text), r.gridH(), r.gridW(),
-                    padTop, padLeft, inH, inW);
-        }
-        VisionOutput out = model.vision().forward(input, netH, netW, VisionRequest.of(options.posInterp(), lastBlock));
-        return new Grid(patchLogits(out, text), out.gridH(), out.gridW(), padTop, padLeft, inH, inW);
-    }
-
-    /** {@code [Q, n]} cosines of {@code n} L2-normalized feature rows (no class token) with the query features. */
-    static float[] featureLogits(float[] features, int n, int e, float[][] text) {
-        int q = text.length;
-        float[] logits = new float[q * n], f = new float[e];
-        for (int p = 0; p < n; p++) {
-            int off = p * e;
-            double ss = 0;
-            for (int c = 0; c < e; c++) ss += (double) features[off + c] * features[off + c];
-            float norm = (float) Math.sqrt(ss);
-            for (int c = 0; c < e; c++) f[c] = features[off + c] / norm;
-            for (int j = 0; j < q; j++) {
-                double dot = 0;
-                float[] t = text[j];
-                for (int c = 0; c < e; c++) dot += (double) f[c] * t[c];
-                logits[j * n + p] = (float) dot;
-            }
-        }
-        return logits;
-    }
-
-    /** {@code [Q, gh, gw]} cosines of the L2-normalized patch features (CLS dropped) with the query features. */
-    static float[] patchLogits(VisionOutput out, float[][] text) {
-        int n = out.gridH() * out.gridW(), e = out.embedDim(), q = text.length;
-        float[] tokens = out.tokens(), logits = new float[q * n], f = new float[e];
-        for (int p = 0; p < n; p++) {
-            int off = (1 + p) * e;
-            double ss = 0;
-            for (int c = 0; c < e; c++) ss += (double) tokens[off + c] * tokens[off + c];
-            float norm = (float) Math.sqrt(ss);
-            for (int c = 0; c < e; c++) f[c] = tokens[off + c] / norm;
-            for (int j = 0; j < q; j++) {
-                double dot = 0;
-                float[] t = text[j];
-                for (int c = 0; c < e; c++) dot += (double) f[c] * t[c];
-                logits[j * n + p] = (float) dot;
-            }
-        }
-        return logits;
+        VisionOutput out = dense.forward(model, input, netH, netW);
+        return new Grid(PatchLogits.of(out, text, PatchLogits.Precision.DOUBLE, 1f), out.gridH(), out.gridW(), padTop, padLeft, inH, inW);
     }
 
     /** The L2-normalized patch features of the whole resized image, {@code [gh·gw, embed]} (for conformance checks). */
     public float[] wholeFeatures(float[] pixels, int h, int w) {
-        if (lastBlock == null) throw new IllegalStateException(options.method().cliName() + ": use its encoder (dev.clipengine.midlayer)");
         int netH = h / patch * patch, netW = w / patch * patch;
         float[] input = new float[3 * netH * netW];
         for (int c = 0; c < 3; c++) {
             for (int y = 0; y < netH; y++) System.arraycopy(pixels, (c * h + y) * w, input, (c * netH + y) * netW, netW);
         }
-        VisionOutput out = model.vision().forward(input, netH, netW, VisionRequest.of(options.posInterp(), lastBlock));
-        int n = out.gridH() * out.gridW(), e = out.embedDim();
-        float[] f = new float[n * e];
-        for (int p = 0; p < n; p++) {
-            double ss = 0;
-            for (int c = 0; c < e; c++) ss += (double) out.tokens()[(1 + p) * e + c] * out.tokens()[(1 + p) * e + c];
-            float norm = (float) Math.sqrt(ss);
-            for (int c = 0; c < e; c++) f[p * e + c] = out.tokens()[(1 + p) * e + c] / norm;
-        }
-        return f;
+        return PatchLogits.normalizedPatches(dense.forward(model, input, netH, netW));
     }
 
     private int ceilTo(int v) {

@@ -45,7 +45,7 @@ class MidLayerMethodsConformanceTest {
     ClipModel model;
     RgbImage input;
     Map<?, ?> resize, slide, profiles, cases;
-    QueryVocabulary vocabulary;
+    Vocabulary vocabulary;
 
     @BeforeAll
     void load() throws IOException {
@@ -57,8 +57,8 @@ class MidLayerMethodsConformanceTest {
         slide = (Map<?, ?>) Json.parse(golden.metadata().get("slide"));
         profiles = (Map<?, ?>) Json.parse(golden.metadata().get("profiles"));
         cases = (Map<?, ?>) Json.parse(golden.metadata().get("cases"));
-        vocabulary = QueryVocabulary.bundled("voc21");
-        assertEquals(Json.parse(golden.metadata().get("queries")), vocabulary.queries());
+        vocabulary = Vocabulary.nameFile("voc21");
+        assertEquals(Json.parse(golden.metadata().get("queries")), vocabulary.textRows());
     }
 
     @AfterAll
@@ -123,6 +123,10 @@ class MidLayerMethodsConformanceTest {
         return out;
     }
 
+    static float[] logits(int gh, int gw, int embed, float[] features, float[][] text) {
+        return PatchLogits.of(MidLayerFeatures.withEmptyClassRow(gh, gw, embed, features), text, PatchLogits.Precision.DOUBLE, 1f);
+    }
+
     @Test
     void scclipWindowsAndSlideLogitsMatch() throws IOException {
         SlideSegmenter s = new SlideSegmenter(model, options("scclip.slide.voc21"));
@@ -140,7 +144,7 @@ class MidLayerMethodsConformanceTest {
             assertArrayEquals(Arrays.copyOfRange(outliers, i * perOutliers, (i + 1) * perOutliers),
                     Arrays.stream(e.outliers()).asLongStream().toArray(), "scclip.slide.window_outliers[" + i + "]");
             assertCloseToScale(Arrays.copyOfRange(windowLogits, i * per, (i + 1) * per),
-                    SlideSegmenter.featureLogits(e.features(), e.gridH() * e.gridW(), e.embedDim(), text), 1e-4f,
+                    logits(e.gridH(), e.gridW(), e.embedDim(), e.features(), text), 1e-4f,
                     "scclip.slide.window_logits[" + i + "]");
         }
         float[] logits = s.slideLogits(pixels, r.height(), r.width(), boxes, text);
@@ -166,7 +170,7 @@ class MidLayerMethodsConformanceTest {
             assertArrayEquals(Arrays.copyOfRange(patchLabels, i * perLabels, (i + 1) * perLabels),
                     Arrays.stream(e.patchLabels()).asLongStream().toArray(), "resclip.slide.window_patch_labels[" + i + "]");
             assertCloseToScale(Arrays.copyOfRange(windowLogits, i * per, (i + 1) * per),
-                    SlideSegmenter.featureLogits(e.features(), e.gridH() * e.gridW(), e.embedDim(), text), 1e-4f,
+                    logits(e.gridH(), e.gridW(), e.embedDim(), e.features(), text), 1e-4f,
                     "resclip.slide.window_logits[" + i + "]");
         }
     }

@@ -14,10 +14,12 @@ import java.util.Arrays;
  * {@code a = mean_k −|I_k(p) − I_k(p+o)| / (1e-8 + 0.1·σ_k)}, softmax over the neighbours. Reads outside the image
  * are clamped to the border (replicate padding). Affinities are computed once; the map is iterated.
  *
+ * <p>Serializable: the Spark job ships it, inside the slide options, to its executors.
+ *
  * @param steps     iterations (10 in ResCLIP's pass 1 and NACLIP's default)
  * @param dilations neighbourhood dilations in pixels ((8, 16) in both)
  */
-public record Pamr(int steps, int[] dilations) {
+public record Pamr(int steps, int[] dilations) implements java.io.Serializable {
 
     /** The setting ResCLIP's pass 1 and NACLIP use: 10 steps, dilations 8 and 16. */
     public static Pamr standard() {
