@@ -40,6 +40,21 @@ public final class Fixtures {
     }
 
     /**
+     * A seed-head fixture folder ({@code reclip-tiny}, {@code zegclip-tiny}); missing, it fails under CI and is a loud
+     * skip elsewhere, like {@link #clipTiny()}.
+     */
+    public static Path seedHead(String name) {
+        Path dir = shared().resolve("fixtures").resolve(name);
+        if (!Files.isDirectory(dir)) {
+            String msg = "CONFORMANCE FIXTURES MISSING: " + dir + " does not exist; set -Dclip.shared=<folder with fixtures/>";
+            System.err.println("!!! " + msg);
+            if ("true".equals(System.getenv("CI"))) Assertions.fail(msg);
+            Assumptions.abort(msg);
+        }
+        return dir;
+    }
+
+    /**
      * A clip-tiny file the repository leaves out to stay small (the other weight formats: {@code testdata/README.md});
      * the calling test is reported as skipped, naming the file, unless {@code -Dclip.shared} points at a copy that
      * holds it. Not a failure under CI: CI runs with the repository's test data by design.
