@@ -6,7 +6,7 @@ import dev.clipengine.segmentation.OpenCvResize;
 /**
  * The repositories' test-time pre-processing (docs/seed-heads.md, "Pre-processing"): OpenCV's fixed-point bilinear
  * resize of the uint8 image, then float32 normalisation after BGR→RGB exactly as {@code cv2.subtract} /
- * {@code cv2.multiply} compute it. Resizing the RGB bytes is the same as resizing BGR: the filter works per channel.
+ * {@code cv2.multiply} compute it.
  */
 final class SeedPreprocess {
 
@@ -41,8 +41,12 @@ final class SeedPreprocess {
         return new Size((int) (w * sf + 0.5), (int) (h * sf + 0.5));
     }
 
+    /**
+     * OpenCV's fixed-point bilinear resize (the per-channel filter does not care that the repositories hold BGR),
+     * rounded as docs/seed-heads.md's model of their cv2 build.
+     */
     static RgbImage resize(RgbImage img, Size s) {
-        byte[] out = OpenCvResize.linear(img.rgb(), img.width(), img.height(), 3, s.width(), s.height());
+        byte[] out = OpenCvResize.linearVectorRounding(img.rgb(), img.width(), img.height(), 3, s.width(), s.height());
         return new RgbImage(s.width(), s.height(), out);
     }
 
