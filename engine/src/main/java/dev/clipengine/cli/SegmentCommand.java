@@ -112,6 +112,9 @@ final class SegmentCommand implements Callable<Integer> {
     @Mixin
     SlideProtocolOptions slide;
 
+    @Mixin
+    SeedHeadOptions seedHead;
+
     @Option(names = "--background", paramLabel = "\"sky,wall,…\"",
             description = "Background words, scored like classes and collapsed into one label C (default: the vocabulary's list, none for --classes).")
     String background;
@@ -159,6 +162,8 @@ final class SegmentCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         requireFolder(out, "--out");
         boolean upright = exif.apply();
+        // the seed heads run their own checkpoints, not a CLIP model (docs/seed-heads.md)
+        if (SeedHeadOptions.isSeedHead(slide.method)) return new SeedHeadRun(this).call();
         List<Path> given = imageArguments();
         if (slide.isSlide(protocol)) return new SlideRun(this).call();
         slide.refuseSlideOptions();

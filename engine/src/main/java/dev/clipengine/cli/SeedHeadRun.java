@@ -1,0 +1,215 @@
+package dev.clipengine.cli;
+
+import dev.clipengine.device.BackendSelector;
+import dev.clipengine.heads.ClassEmbeddings;
+import dev.clipengine.heads.ReclipHead;
+import dev.clipengine.heads.ZegclipHead;
+import dev.clipengine.image.ImageDecoder;
+import dev.clipengine.image.RgbImage;
+import dev.clipengine.kernels.Backend;
+import dev.clipengine.segment.Vocabulary;
+import dev.clipengine.segmentation.LabelMapWriter;
+import dev.clipengine.segmentation.OverlayRenderer;
+import dev.clipengine.weights.HeadCounts;
+import dev.clipengine.weights.Json;
+import dev.clipengine.weights.WeightsMain;
+import dev.clipengine.segmentation.AtomicFiles;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code segment --method reclip++|zegclip|tagclip}: the seed heads from the user's own checkpoint
+ * (docs/seed-heads.md). Writes {@code DIR/<stem>.labels.png} (class index per pixel, at the original size), the
+ * overlay and the JSON record like the other methods.
+ */
+final class SeedHeadRun implements Callable<Integer> {
+
+    private final SegmentCommand cmd;
+    private final String method;
+
+    SeedHeadRun(SegmentCommand cmd) {
+        this.cmd = cmd;
+        this.method = cmd.slide.method.toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        SeedHeadOptions o = cmd.seedHead;
+        boolean reclip = method.equals("reclip++");
+        refuseForeignOptions(reclip);
+        if (cmd.classSource == null || cmd.classSource.classes == null) {
+            throw new IllegalArgumentException("--method " + method + " needs --classes \"a,b,...\": the class names in the checkpoint's order");
+        }
+        if (o.classEmbeddings == null) {
+            throw new IllegalArgumentException("--method " + method + " needs --class-embeddings FILE (.npy or .pth): the class text features the checkpoint was trained with");
+        }
+        List<String> classes = Vocabulary.parse(cmd.classSource.classes, null).classes();
+        boolean upright = cmd.exif.apply();
+        List<Path> inputs = SegmentCommand.expandImages(cmd.imageArguments());
+        SegmentCommand.checkStems(inputs);
+        PrintWriter stdout = cmd.spec.commandLine().getOut(), stderr = cmd.spec.commandLine().getErr();
+        List<Path> runnable = SegmentCommand.checkHeaders(inputs, stderr);
+        int failures = inputs.size() - runnable.size();
+        if (runnable.isEmpty()) return ClipCli.EXIT_BAD_INPUT;
+        Files.createDirectories(cmd.out);
+        HeadCounts heads = cmd.model.headOptions.counts();
+        BackendSelector.Selection selection = cmd.model.deviceOption.select(stderr);
+        Backend backend = BackendSelector.open(selection);
+        Progress steps = new Progress(stderr, "segment");
+        Path ckpt = cmd.model.model;
+        try {
+            Segment run;
+            if (reclip) {
+                ReclipHead head = steps.step("loading the ReCLIP++ checkpoint " + ckpt.getFileName(), () -> ReclipHead.load(ckpt, backend,
+                        new ReclipHead.Heads(heads.vision() == null ? 0 : heads.vision(), heads.text() == null ? 0 : heads.text())));
+                run = reclip(head, classes);
+            } else {
+                if (heads.text() != null) throw new IllegalArgumentException("--text-heads: " + method + " reads the text features from --class-embeddings; its decoder heads come from the checkpoint's config");
+                ZegclipHead head = steps.step("loading the " + method + " checkpoint " + ckpt.getFileName(),
+                        () -> ZegclipHead.load(ckpt, backend, heads.vision() == null ? 0 : heads.vision(), 0));
+                run = zegclip(head, classes);
+            }
+            try {
+                for (Path img : runnable) {
+                    try {
+                        RgbImage rgb = ImageDecoder.read(img, upright);
+                        int[] labels = steps.step("segmenting " + img.getFileName() + " (" + rgb.width() + "x" + rgb.height() + ")", () -> run.labels(rgb));
+                        String summary = write(img, rgb, labels, classes);
+                        if (cmd.json) stdout.println(summary);
+                    } catch (IOException | RuntimeException | OutOfMemoryError e) {
+                        failures++;
+                        stderr.println("error: " + (inputs.size() > 1 ? img + ": " : "") + WeightsMain.describe(e));
+                    }
+                }
+            } finally {
+                run.close();
+            }
+        } finally {
+            if (selection.cuda()) backend.close();
+        }
+        stdout.flush();
+        stderr.flush();
+        return failures == 0 ? 0 : ClipCli.EXIT_BAD_INPUT;
+    }
+
+    /** One loaded head with everything the class list fixes already computed. */
+    private interface Segment extends AutoCloseable {
+        int[] labels(RgbImage image);
+
+        @Override
+        void close();
+    }
+
+    private Segment reclip(ReclipHead head, List<String> classes) throws IOException {
+        try {
+            if (classes.size() != head.classes()) {
+                throw new IllegalArgumentException("--classes names " + classes.size() + " classes but the decoder of "
+                        + head.path().getFileName() + " has " + head.classes());
+            }
+            float[] text = ClassEmbeddings.read(cmd.seedHead.classEmbeddings, head.classes(), head.embedDim()).values();
+            float[] ref = head.referencePrompts(classes, null);
+            int size = cmd.size != null ? cmd.size : 336;
+            if (size < 1) throw new IllegalArgumentException("--size must be positive, got " + size);
+            float pd = cmd.seedHead.pdThreshold != null ? cmd.seedHead.pdThreshold : 0f;
+            return new Segment() {
+                public int[] labels(RgbImage image) {
+                    return head.run(image, size, pd, text, ref).pred();
+                }
+
+                public void close() {
+                    head.close();
+                }
+            };
+        } catch (IOException | RuntimeException e) {
+            head.close();
+            throw e;
+        }
+    }
+
+    private Segment zegclip(ZegclipHead head, List<String> classes) throws IOException {
+        try {
+            boolean tag = method.equals("tagclip");
+            if (tag != (head.family() == ZegclipHead.Family.TAGCLIP)) {
+                throw new IllegalArgumentException(head.path().getFileName() + " is a " + head.family().name().toLowerCase(Locale.ROOT)
+                        + " checkpoint; run it with --method " + head.family().name().toLowerCase(Locale.ROOT));
+            }
+            ClassEmbeddings.Table t = ClassEmbeddings.read(cmd.seedHead.classEmbeddings, 0, head.embedDim());
+            if (t.rows() != classes.size()) {
+                throw new IllegalArgumentException("--classes names " + classes.size() + " classes but " + cmd.seedHead.classEmbeddings.getFileName()
+                        + " holds " + t.rows() + " class embeddings");
+            }
+            ZegclipHead.Settings d = head.defaults(classes.size());
+            boolean[] seen = cmd.seedHead.seenClasses != null ? SeedHeadOptions.parseSeen(cmd.seedHead.seenClasses, classes.size()) : d.seen();
+            ZegclipHead.Settings s = new ZegclipHead.Settings(cmd.size != null ? cmd.size : d.shortSide(),
+                    cmd.slide.crop != null ? cmd.slide.crop : d.crop(), cmd.slide.stride != null ? cmd.slide.stride : d.stride(),
+                    seen, cmd.seedHead.trustyWeighting);
+            if (s.crop() < 1 || s.shortSide() < s.crop()) {
+                throw new IllegalArgumentException("--size " + s.shortSide() + " and --crop " + s.crop() + ": the crop must be positive and at most the size");
+            }
+            if (s.stride() < 1) throw new IllegalArgumentException("--stride must be positive, got " + s.stride());
+            return new Segment() {
+                public int[] labels(RgbImage image) {
+                    return head.run(image, t.values(), s).pred();
+                }
+
+                public void close() {
+                    head.close();
+                }
+            };
+        } catch (IOException | RuntimeException e) {
+            head.close();
+            throw e;
+        }
+    }
+
+    /** Options of the other methods, or of the other seed head, are refused rather than silently ignored. */
+    private void refuseForeignOptions(boolean reclip) {
+        List<String> given = new java.util.ArrayList<>();
+        SlideProtocolOptions s = cmd.slide;
+        if (s.profile != null) given.add("--profile");
+        if (s.logitScale != null) given.add("--logit-scale");
+        if (s.probThd != null) given.add("--prob-thd");
+        if (s.areaThd != null) given.add("--area-thd");
+        if (s.sigma != null) given.add("--sigma");
+        if (cmd.protocol != null) given.add("--protocol");
+        if (cmd.eps != null) given.add("--eps");
+        if (cmd.minSamples != null) given.add("--min-samples");
+        if (cmd.background != null) given.add("--background");
+        if (cmd.templates != null) given.add("--templates");
+        if (reclip) {
+            if (s.crop != null) given.add("--crop");
+            if (s.stride != null) given.add("--stride");
+            if (cmd.seedHead.seenClasses != null) given.add("--seen-classes");
+        } else if (cmd.seedHead.pdThreshold != null) {
+            given.add("--pd-threshold");
+        }
+        if (!given.isEmpty()) throw new IllegalArgumentException(String.join(", ", given) + " do not apply to --method " + method);
+    }
+
+    private String write(Path img, RgbImage rgb, int[] labels, List<String> classes) throws IOException {
+        String stem = SegmentCommand.stem(img);
+        String[] names = classes.toArray(String[]::new);
+        Path out = cmd.out;
+        SegmentCommand.startStem(out, stem);
+        LabelMapWriter.writePng(out.resolve(stem + ".labels.png"), labels, rgb.width(), rgb.height(), names);
+        OverlayRenderer.writePng(out.resolve(stem + ".overlay.png"), rgb.rgb(), rgb.width(), rgb.height(), labels, names);
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("image", img.toString());
+        j.put("method", method);
+        j.put("checkpoint", cmd.model.model.toString());
+        j.put("classes", classes);
+        j.put("width", rgb.width());
+        j.put("height", rgb.height());
+        String text = Json.write(j);
+        AtomicFiles.writeString(out.resolve(stem + ".json"), text + "\n");
+        return text;
+    }
+}
