@@ -91,8 +91,9 @@ public final class ClassEmbeddings {
             boolean fortran = f.find() && f.group(1).equals("True");
             int bytes = Integer.parseInt(d.group(3));
             if (bytes != 2 && bytes != 4 && bytes != 8) throw new WeightsFormatException(file, ".npy float of " + bytes + " bytes is not supported");
-            long rows = Long.parseLong(s.group(1)), cols = Long.parseLong(s.group(2));
-            if (rows < 1 || cols < 1 || rows * cols > MAX_ELEMENTS) throw new WeightsFormatException(file, ".npy shape (" + rows + ", " + cols + ") is empty or too large");
+            long rows = parseSize(s.group(1)), cols = parseSize(s.group(2));
+            // each side is bounded first, so the product cannot overflow
+            if (rows < 1 || cols < 1 || rows > MAX_ELEMENTS || cols > MAX_ELEMENTS || rows * cols > MAX_ELEMENTS) throw new WeightsFormatException(file, ".npy shape (" + rows + ", " + cols + ") is empty or too large");
             int n = (int) (rows * cols);
             byte[] data = in.readNBytes(n * bytes);
             if (data.length < n * bytes) throw new WeightsFormatException(file, "truncated .npy data: " + data.length + " of " + (long) n * bytes + " bytes");
@@ -110,6 +111,11 @@ public final class ClassEmbeddings {
             }
             return finite(file, new Table(v, (int) rows, (int) cols));
         }
+    }
+
+    /** A shape entry; absurd lengths become a value the size check refuses. */
+    private static long parseSize(String digits) {
+        return digits.length() > 12 ? Long.MAX_VALUE : Long.parseLong(digits);
     }
 
     private static Table finite(Path file, Table t) throws WeightsFormatException {
