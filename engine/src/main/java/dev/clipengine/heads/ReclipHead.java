@@ -118,6 +118,11 @@ public final class ReclipHead implements AutoCloseable {
 
     private final float[] bnMean, bnVar;
 
+    /** A head over tensors already read (the caller's {@code ck} is closed with the head). */
+    static ReclipHead of(SeedCheckpoint ck, Backend backend, Heads heads) throws IOException {
+        return new ReclipHead(ck, backend, heads);
+    }
+
     /** Loads {@code best_weight.pth}; the caller closes the head. */
     public static ReclipHead load(Path checkpoint, Backend backend, Heads heads) throws IOException {
         SeedCheckpoint ck = SeedCheckpoint.open(checkpoint);

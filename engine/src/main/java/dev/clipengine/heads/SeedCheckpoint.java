@@ -24,12 +24,22 @@ public final class SeedCheckpoint implements AutoCloseable {
     /** Any size in a {@link #require} shape. */
     static final long ANY = -1;
 
-    private final TorchFile file;
+    private final Path path;
     private final Map<String, Tensor> tensors;
+    private final String configText;
+    /** What the tensors live in (the mapped file), closed with this; null for heap tensors. */
+    private final AutoCloseable owner;
 
-    private SeedCheckpoint(TorchFile file, Map<String, Tensor> tensors) {
-        this.file = file;
+    private SeedCheckpoint(Path path, Map<String, Tensor> tensors, String configText, AutoCloseable owner) {
+        this.path = path;
         this.tensors = tensors;
+        this.configText = configText;
+        this.owner = owner;
+    }
+
+    /** Tensors already in memory under their state-dict names (random weights for benchmarks), named {@code path}. */
+    static SeedCheckpoint of(Path path, Map<String, Tensor> tensors, String configText) {
+        return new SeedCheckpoint(path, Map.copyOf(tensors), configText == null ? "" : configText, null);
     }
 
     public static SeedCheckpoint open(Path path) throws IOException {
@@ -45,11 +55,12 @@ public final class SeedCheckpoint implements AutoCloseable {
             String k = e.getKey().startsWith("module.") ? e.getKey().substring(7) : e.getKey();
             byName.putIfAbsent(k, e.getValue());
         }
-        return new SeedCheckpoint(file, Collections.unmodifiableMap(byName));
+        String config = file.meta().get("config") instanceof String c ? c : "";
+        return new SeedCheckpoint(file.path(), Collections.unmodifiableMap(byName), config, file);
     }
 
     public Path path() {
-        return file.path();
+        return path;
     }
 
     public boolean has(String key) {
@@ -97,11 +108,15 @@ public final class SeedCheckpoint implements AutoCloseable {
 
     /** The config text an mmcv checkpoint embeds ({@code meta['config']}), or "" when there is none. */
     String configText() {
-        return file.meta().get("config") instanceof String s ? s : "";
+        return configText;
     }
 
     @Override
     public void close() {
-        file.close();
+        try {
+            if (owner != null) owner.close();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);   // TorchFile only unmaps: nothing can fail
+        }
     }
 }

@@ -150,6 +150,11 @@ public final class ZegclipHead implements AutoCloseable {
                 layers.norm(ck.require(p + "norm3.weight", e), ck.require(p + "norm3.bias", e), LN_EPS));
     }
 
+    /** A head over tensors already read (the caller's {@code ck} is closed with the head). */
+    static ZegclipHead of(SeedCheckpoint ck, Backend backend, int visionHeads, int decoderHeads) throws IOException {
+        return new ZegclipHead(ck, backend, visionHeads, decoderHeads);
+    }
+
     /**
      * Loads an mmcv checkpoint; head counts ≤ 0 mean "from the embedded config, else CLIP's 64-wide heads and the
      * decoder's 8".
