@@ -15,7 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Class text features as the repositories take them from the user (docs/seed-heads.md, "Text embeddings"): a NumPy
+ * Class text features as the repositories take them from the user (docs/seed-heads.md §1): a NumPy
  * {@code .npy} {@code [C, E]} ({@code <f2} read exactly and widened, {@code <f4}, {@code <f8}), or a {@code torch.save}
  * of one {@code [C, E]} tensor (ReCLIP++'s {@code *_clip_text.pth}, a transposed view tagged {@code cuda:0}). The
  * values are used as given, not renormalised.

@@ -10,7 +10,7 @@ import dev.clipengine.weights.WeightsFormatException;
 /**
  * One CLIP residual attention block in OpenAI names ({@code ln_1, attn.in_proj_*, attn.out_proj.*, ln_2, mlp.c_fc.*,
  * mlp.c_proj.*}) with the LayerNorm eps its repository uses: {@code x += attn(ln_1(x)); x += c_proj(QuickGELU(c_fc(
- * ln_2(x))))} (docs/seed-heads.md, "Shared building blocks"). Immutable once loaded: any number of threads may run it
+ * ln_2(x))))} (docs/seed-heads.md §3). Immutable once loaded: any number of threads may run it
  * with their own {@link Work}.
  */
 final class ClipBlock {

@@ -17,7 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * ReCLIP++'s rectification model ({@code RECLIPPP}, docs/seed-heads.md "ReCLIP++") from the user's
+ * ReCLIP++'s rectification model ({@code RECLIPPP}, docs/seed-heads.md §3) from the user's
  * {@code best_weight.pth}: a CLIP ViT whose last block keeps only its value path, dense features against the
  * zero-shot text weights minus a positional bias (the interpolated positional embedding through {@code pe_proj}
  * against the learned-context reference prompts), then a {@code k×k} conv + eval BatchNorm decoder over
@@ -317,7 +317,7 @@ public final class ReclipHead implements AutoCloseable {
 
     /**
      * ReCLIP's PD filter: a class survives when {@code softmax(10·Z)} reaches {@code pd} at some grid pixel. With
-     * PD = 1.0 that means a float32 probability of exactly 1.0 (docs/seed-heads.md: the decision is fragile in the
+     * PD = 1.0 that means a float32 probability of exactly 1.0 (docs/seed-heads.md §3: the decision is fragile in the
      * last bit, so the softmax is computed as PyTorch's CPU kernel does: max-subtracted, float sum, divide).
      */
     static boolean[] pdFilter(float[] z, int classes, int n, float pd, float[] maxProb) {

@@ -13,7 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A seed-head checkpoint as the official repositories save it (docs/seed-heads.md, "Checkpoints"): a
+ * A seed-head checkpoint as the official repositories save it (docs/seed-heads.md §1): a
  * {@code torch.save} zip of a DDP state dict (every key prefixed {@code module.}, CLIP tensors shared under several
  * names, fp16 and int64 entries), or an mmcv checkpoint {@code {'meta', 'state_dict', 'optimizer'}} whose optimizer
  * state is skipped. Keys are looked up without the DDP prefix; every lookup checks the shape, so a broken or foreign

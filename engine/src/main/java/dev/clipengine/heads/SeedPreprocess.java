@@ -4,7 +4,7 @@ import dev.clipengine.image.RgbImage;
 import dev.clipengine.segmentation.OpenCvResize;
 
 /**
- * The repositories' test-time pre-processing (docs/seed-heads.md, "Pre-processing"): OpenCV's fixed-point bilinear
+ * The repositories' test-time pre-processing (docs/seed-heads.md §2): OpenCV's fixed-point bilinear
  * resize of the uint8 image, then float32 normalisation after BGR→RGB exactly as {@code cv2.subtract} /
  * {@code cv2.multiply} compute it.
  */
@@ -43,7 +43,7 @@ final class SeedPreprocess {
 
     /**
      * OpenCV's fixed-point bilinear resize (the per-channel filter does not care that the repositories hold BGR),
-     * rounded as docs/seed-heads.md's model of their cv2 build.
+     * rounded as the model of their cv2 build in docs/seed-heads.md §2.
      */
     static RgbImage resize(RgbImage img, Size s) {
         byte[] out = OpenCvResize.linearVectorRounding(img.rgb(), img.width(), img.height(), 3, s.width(), s.height());

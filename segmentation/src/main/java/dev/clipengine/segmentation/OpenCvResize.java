@@ -46,7 +46,7 @@ public final class OpenCvResize {
 
     /**
      * {@link #linear}, except that every byte of a row is rounded as OpenCV's vertical SIMD pass rounds (no scalar
-     * tail): the fixed-point model that docs/seed-heads.md gives for the cv2 build the seed-head repositories ran,
+     * tail): the fixed-point model that docs/seed-heads.md §2 gives for the cv2 build the seed-head repositories ran,
      * which differs from {@link #linear} by one level in the last bytes of rows whose length is not a whole number of
      * vector lanes. No INTER_AREA shortcut is taken for exact halvings (the two agree there).
      */
