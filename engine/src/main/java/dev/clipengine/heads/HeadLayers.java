@@ -7,6 +7,10 @@ import dev.clipengine.kernels.WeightMatrix;
 import dev.clipengine.weights.Tensor;
 import dev.clipengine.weights.WeightsFormatException;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,8 +43,11 @@ final class HeadLayers implements AutoCloseable {
         }
     }
 
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     final Backend backend;
     private final List<AutoCloseable> held = new ArrayList<>();
+    private final Arena arena = Arena.ofShared();
 
     HeadLayers(Backend backend) {
         this.backend = backend;
@@ -60,9 +67,17 @@ final class HeadLayers implements AutoCloseable {
         return new Lin(weights(w), bias == null ? null : upload(bias.toFloatArray()));
     }
 
-    /** A Linear from heap values {@code w[out][in]} (a transposed or reassembled matrix). */
+    /**
+     * A Linear from values {@code w[out][in]} computed here (a transposed or reassembled matrix), copied into memory
+     * this object owns: closing it ends the weights' scope, so the backend's packing budget gets them back at once
+     * rather than whenever a heap array is collected.
+     */
     Lin lin(float[] w, int out, int in, float[] bias) {
-        java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(w);
+        MemorySegment seg;
+        synchronized (this) {
+            seg = arena.allocate((long) w.length * Float.BYTES, 64);
+        }
+        MemorySegment.copy(w, 0, seg, F32_LE, 0, w.length);
         return new Lin(keep(backend.weights(new WeightMatrix(seg, Storage.F32, out, in))), bias == null ? null : upload(bias));
     }
 
@@ -94,6 +109,7 @@ final class HeadLayers implements AutoCloseable {
             }
         }
         held.clear();
+        if (arena.scope().isAlive()) arena.close();
         if (first != null) throw first;
     }
 }

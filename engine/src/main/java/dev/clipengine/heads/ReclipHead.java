@@ -51,10 +51,10 @@ public final class ReclipHead implements AutoCloseable {
     private final List<ClipBlock> blocks = new ArrayList<>(), textBlocks = new ArrayList<>();
     private final Tensor tokenEmbedding;
 
-    private ReclipHead(SeedCheckpoint ck, Backend backend, Heads heads) throws WeightsFormatException {
+    private ReclipHead(SeedCheckpoint ck, HeadLayers layers, Heads heads) throws WeightsFormatException {
         this.ck = ck;
-        this.backend = backend;
-        this.layers = new HeadLayers(backend);
+        this.backend = layers.backend;
+        this.layers = layers;
         long any = SeedCheckpoint.ANY;
         Tensor dec = ck.require("decoder_conv2.weight", any, any, any, any);
         classes = dec.dim(0);
@@ -120,18 +120,19 @@ public final class ReclipHead implements AutoCloseable {
 
     /** A head over tensors already read (the caller's {@code ck} is closed with the head). */
     static ReclipHead of(SeedCheckpoint ck, Backend backend, Heads heads) throws IOException {
-        return new ReclipHead(ck, backend, heads);
+        HeadLayers layers = new HeadLayers(backend);
+        try {
+            return new ReclipHead(ck, layers, heads == null ? new Heads(0, 0) : heads);
+        } catch (IOException | RuntimeException e) {
+            layers.close();   // what was prepared before the failure
+            ck.close();
+            throw e;
+        }
     }
 
     /** Loads {@code best_weight.pth}; the caller closes the head. */
     public static ReclipHead load(Path checkpoint, Backend backend, Heads heads) throws IOException {
-        SeedCheckpoint ck = SeedCheckpoint.open(checkpoint);
-        try {
-            return new ReclipHead(ck, backend, heads == null ? new Heads(0, 0) : heads);
-        } catch (IOException | RuntimeException e) {
-            ck.close();
-            throw e;
-        }
+        return of(SeedCheckpoint.open(checkpoint), backend, heads);
     }
 
     private int count(String prefix) {

@@ -60,10 +60,10 @@ public final class ZegclipHead implements AutoCloseable {
     private final List<ClipBlock> blocks = new ArrayList<>();
     private final List<Layer> decoder = new ArrayList<>();
 
-    private ZegclipHead(SeedCheckpoint ck, Backend backend, int visionHeadsGiven, int decoderHeadsGiven) throws IOException {
+    private ZegclipHead(SeedCheckpoint ck, HeadLayers layers, int visionHeadsGiven, int decoderHeadsGiven) throws IOException {
         this.ck = ck;
-        this.backend = backend;
-        this.layers = new HeadLayers(backend);
+        this.backend = layers.backend;
+        this.layers = layers;
         this.config = MmsegConfig.parse(ck.configText());
         long any = SeedCheckpoint.ANY;
         if (ck.has("decode_head.relationship_discriptor.q_proj.weight")) {
@@ -152,7 +152,14 @@ public final class ZegclipHead implements AutoCloseable {
 
     /** A head over tensors already read (the caller's {@code ck} is closed with the head). */
     static ZegclipHead of(SeedCheckpoint ck, Backend backend, int visionHeads, int decoderHeads) throws IOException {
-        return new ZegclipHead(ck, backend, visionHeads, decoderHeads);
+        HeadLayers layers = new HeadLayers(backend);
+        try {
+            return new ZegclipHead(ck, layers, visionHeads, decoderHeads);
+        } catch (IOException | RuntimeException e) {
+            layers.close();   // what was prepared before the failure
+            ck.close();
+            throw e;
+        }
     }
 
     /**
@@ -160,13 +167,7 @@ public final class ZegclipHead implements AutoCloseable {
      * decoder's 8".
      */
     public static ZegclipHead load(Path checkpoint, Backend backend, int visionHeads, int decoderHeads) throws IOException {
-        SeedCheckpoint ck = SeedCheckpoint.open(checkpoint);
-        try {
-            return new ZegclipHead(ck, backend, visionHeads, decoderHeads);
-        } catch (IOException | RuntimeException e) {
-            ck.close();
-            throw e;
-        }
+        return of(SeedCheckpoint.open(checkpoint), backend, visionHeads, decoderHeads);
     }
 
     public Family family() {

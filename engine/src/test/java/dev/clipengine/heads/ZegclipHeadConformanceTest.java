@@ -27,8 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ZegCLIP and TagCLIP against {@code zegclip-tiny/} (fixtures README "ZegCLIP / TagCLIP"): the mmcv checkpoints load
  * as shipped (optimizer state skipped), crop, stride, short side, vision and decoder heads and the seen classes come
  * from the embedded config, and every stored intermediate of both windows is within 1e-4; label maps are identical
- * wherever the stored margin is at least 1e-4 (TagCLIP with and without the trusty weighting).
+ * wherever the stored margin is at least 1e-4 (TagCLIP with and without the trusty weighting). The cases are
+ * {@link ZegclipConformanceTest} and {@link TagclipConformanceTest}.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class ZegclipHeadConformanceTest {
 
     static final float TOL = 1e-4f;
@@ -155,61 +157,5 @@ abstract class ZegclipHeadConformanceTest {
         }
         assertTrue(clear > pred.length / 2, "most pixels have a clear margin");
         System.out.println(model + " " + prefix + ": " + clear + " clear pixels identical; near ties " + ties + ", of which differ " + tieDiffs);
-    }
-
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    static final class Zegclip extends ZegclipHeadConformanceTest {
-        Zegclip() {
-            super("zegclip", "zegclip-voc-inductive-tiny.pth");
-        }
-
-        @Test
-        void family() {
-            assertEquals(ZegclipHead.Family.ZEGCLIP, head.family());
-            assertTrue(!head.hasTrustyToken());
-        }
-
-        @Test
-        void labelMap() throws IOException {
-            labelMap("", true);
-        }
-
-        @Test
-        void windowAverage() throws IOException {
-            windowAverage("", true);
-        }
-    }
-
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    static final class Tagclip extends ZegclipHeadConformanceTest {
-        Tagclip() {
-            super("tagclip", "tagclip-voc-inductive-tiny.pth");
-        }
-
-        @Test
-        void family() {
-            assertEquals(ZegclipHead.Family.TAGCLIP, head.family());
-            assertTrue(head.hasTrustyToken());
-        }
-
-        @Test
-        void weightedLabelMap() throws IOException {
-            labelMap("weighted.", true);
-        }
-
-        @Test
-        void unweightedLabelMap() throws IOException {
-            labelMap("unweighted.", false);
-        }
-
-        @Test
-        void weightedWindowAverage() throws IOException {
-            windowAverage("weighted.", true);
-        }
-
-        @Test
-        void unweightedWindowAverage() throws IOException {
-            windowAverage("unweighted.", false);
-        }
     }
 }
