@@ -14,7 +14,9 @@ final class SeedHeadOptions {
 
     @Option(names = "--class-embeddings", paramLabel = "FILE",
             description = "reclip++/zegclip/tagclip: the class text features the checkpoint was trained with: a .npy [C, E] "
-                    + "(fp16 or fp32) or a torch.save of one [C, E] tensor (.pth), one row per --classes name, in order.")
+                    + "(fp16 or fp32) or a torch.save of one [C, E] tensor (.pth), one row per --classes name, in order "
+                    + "(default: recomputed with the checkpoint's text tower, in fp32: ReCLIP++'s 85 templates, ZegCLIP's "
+                    + "\"a photo of a {}\").")
     Path classEmbeddings;
 
     @Option(names = "--seen-classes", paramLabel = "RANGES",

@@ -48,9 +48,6 @@ final class SeedHeadRun implements Callable<Integer> {
         if (cmd.classSource == null || cmd.classSource.classes == null) {
             throw new IllegalArgumentException("--method " + method + " needs --classes \"a,b,...\": the class names in the checkpoint's order");
         }
-        if (o.classEmbeddings == null) {
-            throw new IllegalArgumentException("--method " + method + " needs --class-embeddings FILE (.npy or .pth): the class text features the checkpoint was trained with");
-        }
         List<String> classes = Vocabulary.parse(cmd.classSource.classes, null).classes();
         boolean upright = cmd.exif.apply();
         List<Path> inputs = SegmentCommand.expandImages(cmd.imageArguments());
@@ -70,12 +67,11 @@ final class SeedHeadRun implements Callable<Integer> {
             if (reclip) {
                 ReclipHead head = steps.step("loading the ReCLIP++ checkpoint " + ckpt.getFileName(), () -> ReclipHead.load(ckpt, backend,
                         new ReclipHead.Heads(heads.vision() == null ? 0 : heads.vision(), heads.text() == null ? 0 : heads.text())));
-                run = reclip(head, classes);
+                run = reclip(head, classes, steps);
             } else {
-                if (heads.text() != null) throw new IllegalArgumentException("--text-heads: " + method + " reads the text features from --class-embeddings; its decoder heads come from the checkpoint's config");
                 ZegclipHead head = steps.step("loading the " + method + " checkpoint " + ckpt.getFileName(),
                         () -> ZegclipHead.load(ckpt, backend, heads.vision() == null ? 0 : heads.vision(), 0));
-                run = zegclip(head, classes);
+                run = zegclip(head, classes, heads.text() == null ? 0 : heads.text(), steps);
             }
             try {
                 for (Path img : runnable) {
@@ -108,13 +104,16 @@ final class SeedHeadRun implements Callable<Integer> {
         void close();
     }
 
-    private Segment reclip(ReclipHead head, List<String> classes) throws IOException {
+    private Segment reclip(ReclipHead head, List<String> classes, Progress steps) throws Exception {
         try {
             if (classes.size() != head.classes()) {
                 throw new IllegalArgumentException("--classes names " + classes.size() + " classes but the decoder of "
                         + head.path().getFileName() + " has " + head.classes());
             }
-            float[] text = ClassEmbeddings.read(cmd.seedHead.classEmbeddings, head.classes(), head.embedDim()).values();
+            float[] text = cmd.seedHead.classEmbeddings != null
+                    ? ClassEmbeddings.read(cmd.seedHead.classEmbeddings, head.classes(), head.embedDim()).values()
+                    : steps.step("no --class-embeddings: recomputing the zero-shot weights (85 templates, fp32; the released ones are fp16)",
+                            () -> head.zeroShotWeights(classes));
             float[] ref = head.referencePrompts(classes, null);
             int size = cmd.size != null ? cmd.size : 336;
             if (size < 1) throw new IllegalArgumentException("--size must be positive, got " + size);
@@ -134,17 +133,24 @@ final class SeedHeadRun implements Callable<Integer> {
         }
     }
 
-    private Segment zegclip(ZegclipHead head, List<String> classes) throws IOException {
+    private Segment zegclip(ZegclipHead head, List<String> classes, int textHeads, Progress steps) throws Exception {
         try {
             boolean tag = method.equals("tagclip");
             if (tag != (head.family() == ZegclipHead.Family.TAGCLIP)) {
                 throw new IllegalArgumentException(head.path().getFileName() + " is a " + head.family().name().toLowerCase(Locale.ROOT)
                         + " checkpoint; run it with --method " + head.family().name().toLowerCase(Locale.ROOT));
             }
-            ClassEmbeddings.Table t = ClassEmbeddings.read(cmd.seedHead.classEmbeddings, 0, head.embedDim());
-            if (t.rows() != classes.size()) {
-                throw new IllegalArgumentException("--classes names " + classes.size() + " classes but " + cmd.seedHead.classEmbeddings.getFileName()
-                        + " holds " + t.rows() + " class embeddings");
+            ClassEmbeddings.Table t;
+            if (cmd.seedHead.classEmbeddings != null) {
+                t = ClassEmbeddings.read(cmd.seedHead.classEmbeddings, 0, head.embedDim());
+                if (t.rows() != classes.size()) {
+                    throw new IllegalArgumentException("--classes names " + classes.size() + " classes but " + cmd.seedHead.classEmbeddings.getFileName()
+                            + " holds " + t.rows() + " class embeddings");
+                }
+            } else {
+                float[] rows = steps.step("no --class-embeddings: computing \"a photo of a {name}\" with the checkpoint's text encoder",
+                        () -> head.textEmbeddings(classes, textHeads));
+                t = new ClassEmbeddings.Table(rows, classes.size(), head.embedDim());
             }
             ZegclipHead.Settings d = head.defaults(classes.size());
             boolean[] seen = cmd.seedHead.seenClasses != null ? SeedHeadOptions.parseSeen(cmd.seedHead.seenClasses, classes.size()) : d.seen();

@@ -12,9 +12,9 @@ import java.util.regex.Pattern;
  * that is absent stays null and the caller falls back to the official ViT-B/16 release's.
  */
 record MmsegConfig(Integer crop, Integer stride, Integer minSize, Integer visionHeads, Integer decoderHeads,
-                   List<Integer> baseClasses, boolean selfTraining, Boolean discriminate) {
+                   Integer textHeads, List<Integer> baseClasses, boolean selfTraining, Boolean discriminate) {
 
-    static final MmsegConfig NONE = new MmsegConfig(null, null, null, null, null, null, false, null);
+    static final MmsegConfig NONE = new MmsegConfig(null, null, null, null, null, null, null, false, null);
 
     static MmsegConfig parse(String text) {
         if (text == null || text.isBlank()) return NONE;
@@ -24,6 +24,7 @@ record MmsegConfig(Integer crop, Integer stride, Integer minSize, Integer vision
                 integer(text, "min_size\\s*=\\s*(\\d+)"),
                 integer(text, "backbone\\s*=\\s*dict\\([^)]*?\\bheads\\s*=\\s*(\\d+)"),
                 integer(text, "decode_head\\s*=\\s*dict\\([^)]*?\\bnum_heads\\s*=\\s*(\\d+)"),
+                integer(text, "text_encoder\\s*=\\s*dict\\([^)]*?\\btransformer_heads\\s*=\\s*(\\d+)"),
                 intList(text, "(?m)^\\s*base_class\\s*=\\s*\\[([0-9,\\s]*)\\]"),
                 Pattern.compile("self_training\\s*=\\s*True").matcher(text).find(),
                 flag(text, "discriminate\\s*=\\s*(True|False)"));

@@ -45,11 +45,12 @@ public final class ReclipHead implements AutoCloseable {
     private final HeadLayers layers;
     private final Backend backend;
     private final int classes, embed, width, patch, grid0, textWidth, context, prompts, kernel;
-    private final float[] clsToken, pos, promptTokens, textPos, textProj, peW, peB, bnScale, bnShift;
+    private final float[] clsToken, pos, promptTokens, peW, peB, bnScale, bnShift;
     private final Lin conv1, proj, peProj, decoder;
-    private final Norm lnPre, lnPost, lnFinal;
-    private final List<ClipBlock> blocks = new ArrayList<>(), textBlocks = new ArrayList<>();
-    private final Tensor tokenEmbedding;
+    private final Norm lnPre, lnPost;
+    private final List<ClipBlock> blocks = new ArrayList<>();
+    /** The checkpoint's text tower: the reference prompts' encoder, and the zero-shot weights' when recomputed. */
+    private final ClipTextTower text;
 
     private ReclipHead(SeedCheckpoint ck, HeadLayers layers, Heads heads) throws WeightsFormatException {
         this.ck = ck;
@@ -86,18 +87,12 @@ public final class ReclipHead implements AutoCloseable {
         prompts = prompt.dim(1);
         textWidth = prompt.dim(2);
         promptTokens = prompt.toFloatArray();
-        tokenEmbedding = ck.require("text_encoder.token_embedding.weight", ClipTokenizer.VOCAB_SIZE, textWidth);
-        Tensor tpos = ck.require("text_encoder.positional_embedding", any, textWidth);
-        context = tpos.dim(0);
+        // GPU-trained checkpoints lack text_encoder.text_projection (docs/seed-heads.md §1): the fp16 CLIP one is the same
+        text = ClipTextTower.load(ck, layers, "text_encoder.", heads.text(), "text_encoder.text_projection", "clip.text_projection");
+        context = text.context;
+        if (text.width != textWidth) throw new WeightsFormatException(ck.path(), "text_encoder.prompt_token is " + textWidth + " wide but the text tower " + text.width);
+        if (text.embed != embed) throw new WeightsFormatException(ck.path(), "the text projection gives " + text.embed + " features but the visual projection " + embed);
         if (context != prompts + 4) throw new WeightsFormatException(ck.path(), "text_encoder.prompt_token holds " + prompts + " tokens but the context is " + context + "; expected context - 4 (SOT, 3 name tokens)");
-        textPos = tpos.toFloatArray();
-        int nText = count("text_encoder.transformer.resblocks.");
-        int th = heads.text() > 0 ? heads.text() : Math.max(1, textWidth / 64);
-        for (int i = 0; i < nText; i++) textBlocks.add(ClipBlock.load(ck, layers, "text_encoder.transformer.resblocks." + i + ".", textWidth, th, LN_EPS));
-        lnFinal = layers.norm(ck.require("text_encoder.ln_final.weight", textWidth), ck.require("text_encoder.ln_final.bias", textWidth), LN_EPS);
-        // GPU-trained checkpoints lack text_encoder.text_projection (docs/seed-heads.md): the fp16 CLIP one is the same
-        Tensor tp = ck.optional("text_encoder.text_projection", textWidth, embed);
-        textProj = (tp != null ? tp : ck.require("clip.text_projection", textWidth, embed)).toFloatArray();
 
         peW = ck.floats("pe_proj.weight", embed, width, 1, 1);
         peB = ck.floats("pe_proj.bias", embed);
@@ -174,30 +169,20 @@ public final class ReclipHead implements AutoCloseable {
     public float[] referencePrompts(List<String> names, float[] raw) {
         if (names.size() != classes) throw new IllegalArgumentException(names.size() + " class names given but the decoder of " + ck.path().getFileName() + " has " + classes + " classes");
         int[][] ids = nameIds(names);
-        int c = names.size(), L = context, d = textWidth, rows = c * L;
-        float[] x = new float[rows * d];
+        int c = names.size(), L = context, d = textWidth;
+        float[] x = new float[c * L * d];
+        int[] eot = new int[c];
         for (int k = 0; k < c; k++) {
             int base = k * L * d;
-            embedToken(ClipTokenizer.SOT, x, base);
+            text.embedToken(ClipTokenizer.SOT, x, base);
             System.arraycopy(promptTokens, 0, x, base + d, prompts * d);
-            for (int j = 0; j < 3; j++) embedToken(ids[k][j], x, base + (prompts + 1 + j) * d);
-            for (int i = 0; i < L * d; i++) x[base + i] += textPos[i];
-        }
-        int[] starts = new int[c + 1];
-        for (int k = 0; k <= c; k++) starts[k] = k * L;
-        float[] out;
-        try (Backend.Buffer xb = backend.upload(x); ClipBlock.Work w = textBlocks.isEmpty() ? null : textBlocks.get(0).work(backend, rows)) {
-            for (ClipBlock b : textBlocks) b.forward(backend, xb, starts, true, w);
-            lnFinal.apply(backend, xb, xb, rows);
-            out = backend.download(xb);
-        }
-        float[] eot = new float[c * d];
-        for (int k = 0; k < c; k++) {
+            for (int j = 0; j < 3; j++) text.embedToken(ids[k][j], x, base + (prompts + 1 + j) * d);
+            // EOT = the largest of the 3 ids (a long name's own token when EOT was cut off)
             int arg = 0;
             for (int j = 1; j < 3; j++) if (ids[k][j] > ids[k][arg]) arg = j;
-            System.arraycopy(out, (k * L + prompts + 1 + arg) * d, eot, k * d, d);
+            eot[k] = prompts + 1 + arg;
         }
-        float[] r = HostMath.mulNN(eot, c, d, textProj, embed);
+        float[] r = text.encodeEmbedded(x, c, eot);
         if (raw != null) System.arraycopy(r, 0, raw, 0, r.length);
         double s = 0;
         for (float v : r) s += (double) v * v;
@@ -206,9 +191,38 @@ public final class ReclipHead implements AutoCloseable {
         return r;
     }
 
-    private void embedToken(int id, float[] x, int off) {
-        long base = (long) id * textWidth;
-        for (int i = 0; i < textWidth; i++) x[off + i] = tokenEmbedding.getFloat(base + i);
+    /**
+     * The zero-shot text weights recomputed from the checkpoint's CLIP text tower (docs/seed-heads.md §3): each class
+     * through ReCLIP's 85 templates, each row L2-normalised, averaged, normalised again. The released weights came
+     * from an fp16 CLIP, so these differ from them by about 1e-3 relative.
+     */
+    public float[] zeroShotWeights(List<String> names) {
+        List<String> templates = templates();
+        ClipTokenizer tok = ClipTokenizer.openAi();
+        float[] out = new float[names.size() * embed];
+        for (int c = 0; c < names.size(); c++) {
+            int[][] ids = new int[templates.size()][];
+            for (int t = 0; t < ids.length; t++) ids[t] = tok.tokenize(templates.get(t).replace("{}", names.get(c)), context, true);
+            float[] f = text.encode(ids);
+            HostMath.l2Rows(f, ids.length, embed);
+            float[] mean = new float[embed];
+            for (int t = 0; t < ids.length; t++) for (int i = 0; i < embed; i++) mean[i] += f[t * embed + i];
+            for (int i = 0; i < embed; i++) mean[i] /= ids.length;
+            HostMath.l2Rows(mean, 1, embed);
+            System.arraycopy(mean, 0, out, c * embed, embed);
+        }
+        return out;
+    }
+
+    /** ReCLIP's 85 templates ({@code utils/prompt_engineering.py}), bundled. */
+    static List<String> templates() {
+        try (var in = ReclipHead.class.getResourceAsStream("reclip-templates.txt")) {
+            if (in == null) throw new IllegalStateException("reclip-templates.txt missing from the jar");
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+                    .filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     // ------------------------------------------------------------------ image

@@ -205,6 +205,28 @@ public final class ZegclipHead implements AutoCloseable {
         return new Settings(size, crop, stride, seen, true);
     }
 
+    /**
+     * Class text rows recomputed with the checkpoint's own text encoder, as ZegCLIP does without a
+     * {@code load_text_embedding} file: {@code "a photo of a {name}"} (no period), the text tower, L2-normalised
+     * (docs/seed-heads.md §4). The released {@code .npy} files came from an fp16 CLIP with the same single template
+     * (VOC) or 15 templates (COCO), so prefer those when you have them. The tower is prepared for this call only.
+     *
+     * @param textHeads its attention heads; ≤ 0: the config's, else width/64
+     */
+    public float[] textEmbeddings(List<String> names, int textHeads) throws IOException {
+        int heads = textHeads > 0 ? textHeads : config.textHeads() != null ? config.textHeads() : 0;
+        dev.clipengine.text.ClipTokenizer tok = dev.clipengine.text.ClipTokenizer.openAi();
+        try (HeadLayers tower = new HeadLayers(backend)) {
+            ClipTextTower t = ClipTextTower.load(ck, tower, "text_encoder.", heads, "text_encoder.text_projection");
+            if (t.embed != embed) throw new WeightsFormatException(ck.path(), "the text encoder gives " + t.embed + " features but the decoder takes " + embed);
+            int[][] ids = new int[names.size()][];
+            for (int c = 0; c < ids.length; c++) ids[c] = tok.tokenize("a photo of a " + names.get(c), t.context, true);
+            float[] f = t.encode(ids);
+            HostMath.l2Rows(f, ids.length, embed);
+            return f;
+        }
+    }
+
     // ------------------------------------------------------------------ inference
 
     /**

@@ -135,10 +135,22 @@ class SeedHeadsCommandLineIT {
         e.set(2, "tagclip");
         assertOneLineError(CommandLineIT.run(e), "zegclip checkpoint");
 
-        // no --class-embeddings
-        List<String> f = new ArrayList<>(List.of("segment", "--method", "tagclip", "--model",
-                zdir.resolve("tagclip/tagclip-voc-inductive-tiny.pth").toString(), "--classes", "a,b", "--image", img.toString(),
-                "--out", tmp.resolve("f").toString()));
-        assertOneLineError(CommandLineIT.run(f), "--class-embeddings");
+        // an unknown method option value stays a one-line error
+        List<String> f = new ArrayList<>(List.of("segment", "--method", "zegclip", "--model",
+                zdir.resolve("zegclip/zegclip-voc-inductive-tiny.pth").toString(), "--classes", "a,b", "--seen-classes", "0-7",
+                "--image", img.toString(), "--out", tmp.resolve("f").toString()));
+        assertOneLineError(CommandLineIT.run(f), "--seen-classes", "0-7", "2 classes");
+    }
+
+    @Test
+    void withoutClassEmbeddingsTheTextTowerRecomputesThem() throws Exception {
+        Path zdir = Fixtures.seedHead("zegclip-tiny");
+        List<String> a = new ArrayList<>(List.of("segment", "--method", "tagclip", "--model",
+                zdir.resolve("tagclip/tagclip-voc-inductive-tiny.pth").toString(), "--classes", "road,tree,sky",
+                "--seen-classes", "0-1", "--image", zdir.resolve("input.png").toString(), "--out", tmp.toString()));
+        CommandLineIT.Result r = MethodsCommandLineIT.runDirect(a);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("recomputing") || r.err().contains("text encoder"), r.err());
+        for (int v : labels(tmp.resolve("input.labels.png"), 160, 120)) assertTrue(v >= 0 && v < 3, "label " + v);
     }
 }

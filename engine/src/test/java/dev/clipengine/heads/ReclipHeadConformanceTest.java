@@ -106,6 +106,12 @@ class ReclipHeadConformanceTest {
         assertClose(g("text.ref_prompts"), r, TOL, "ref_prompts");
     }
 
+    @Test
+    void zeroShotWeightsRecomputedFromTheCheckpoint() throws IOException {
+        // the 85-template recomputation in fp32 (the shipped weights are this rounded to fp16)
+        assertClose(g("text.zeroshot_recomputed"), head.zeroShotWeights(classes), TOL, "text.zeroshot_recomputed");
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {0, 1})
     void preprocessingIsExact(int i) throws IOException {

@@ -91,6 +91,19 @@ abstract class ZegclipHeadConformanceTest {
     }
 
     @Test
+    void textEncoderRecomputesTheClassRows() throws IOException {
+        List<String> names = ((List<?>) Json.parse(golden.metadata().get("classes"))).stream().map(String::valueOf).toList();
+        int[][] ids = new int[names.size()][];
+        long[] expected = golden.tensor("text.ids").toLongArray();
+        dev.clipengine.text.ClipTokenizer tok = dev.clipengine.text.ClipTokenizer.openAi();
+        for (int c = 0; c < ids.length; c++) {
+            ids[c] = tok.tokenize("a photo of a " + names.get(c), 77, true);
+            for (int p = 0; p < 77; p++) assertEquals(expected[c * 77 + p], ids[c][p], "class " + c + " token " + p);
+        }
+        assertClose(g("text.encoder"), head.textEmbeddings(names, 0), TOL, "text.encoder");
+    }
+
+    @Test
     void resizeAndPixels() throws IOException {
         ZegclipHead.Run r = run(true);
         byte[] bgr = golden.tensor("input.resized_bgr").data().toArray(ValueLayout.JAVA_BYTE);
