@@ -7,13 +7,10 @@ import dev.clipengine.heads.ZegclipHead;
 import dev.clipengine.image.ImageDecoder;
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.kernels.Backend;
+import dev.clipengine.segment.SegmentResult;
 import dev.clipengine.segment.Vocabulary;
-import dev.clipengine.segmentation.LabelMapWriter;
-import dev.clipengine.segmentation.OverlayRenderer;
 import dev.clipengine.weights.HeadCounts;
-import dev.clipengine.weights.Json;
 import dev.clipengine.weights.WeightsMain;
-import dev.clipengine.segmentation.AtomicFiles;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -27,8 +24,10 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code segment --method reclip++|zegclip|tagclip}: the seed heads from the user's own checkpoint
- * (docs/seed-heads.md). Writes {@code DIR/<stem>.labels.png} (class index per pixel, at the original size), the
- * overlay and the JSON record like the other methods.
+ * (docs/seed-heads.md). Each image becomes the pipeline's {@link SegmentResult} and is written by
+ * {@link SegmentCommand#write} like every other method's: {@code DIR/<stem>.labels.png} (class index per pixel, at
+ * the original size), the overlay and the JSON record. The heads are not {@code MethodOptions}: those build a method
+ * on a loaded CLIP, while a seed head loads its own checkpoint.
  */
 final class SeedHeadRun implements Callable<Integer> {
 
@@ -48,7 +47,11 @@ final class SeedHeadRun implements Callable<Integer> {
         if (cmd.classSource == null || cmd.classSource.classes == null) {
             throw new IllegalArgumentException("--method " + method + " needs --classes \"a,b,...\": the class names in the checkpoint's order");
         }
-        List<String> classes = Vocabulary.parse(cmd.classSource.classes, null).classes();
+        Vocabulary vocabulary = Vocabulary.parse(cmd.classSource.classes, null);
+        if (vocabulary.hasSynonyms()) {
+            throw new IllegalArgumentException("--method " + method + ": a checkpoint's classes are one name each (its text rows), no '|' synonyms");
+        }
+        List<String> classes = vocabulary.classes();
         boolean upright = cmd.exif.apply();
         List<Path> inputs = SegmentCommand.expandImages(cmd.imageArguments());
         SegmentCommand.checkStems(inputs);
@@ -77,8 +80,9 @@ final class SeedHeadRun implements Callable<Integer> {
                 for (Path img : runnable) {
                     try {
                         RgbImage rgb = ImageDecoder.read(img, upright);
-                        int[] labels = steps.step("segmenting " + img.getFileName() + " (" + rgb.width() + "x" + rgb.height() + ")", () -> run.labels(rgb));
-                        String summary = write(img, rgb, labels, classes);
+                        SegmentResult s = steps.step("segmenting " + img.getFileName() + " (" + rgb.width() + "x" + rgb.height() + ")",
+                                () -> run.segment(rgb, vocabulary));
+                        String summary = cmd.write(img, s, method, s.timingsMs());
                         if (cmd.json) stdout.println(summary);
                     } catch (IOException | RuntimeException | OutOfMemoryError e) {
                         failures++;
@@ -96,12 +100,21 @@ final class SeedHeadRun implements Callable<Integer> {
         return failures == 0 ? 0 : ClipCli.EXIT_BAD_INPUT;
     }
 
-    /** One loaded head with everything the class list fixes already computed. */
+    /**
+     * One loaded head with everything the class list fixes already computed, giving the pipeline's
+     * {@link SegmentResult} (labels at the original size, the method's facts and timings) like every other method.
+     */
     private interface Segment extends AutoCloseable {
-        int[] labels(RgbImage image);
+        SegmentResult segment(RgbImage image, Vocabulary vocabulary);
 
         @Override
         void close();
+    }
+
+    static SegmentResult result(RgbImage image, Vocabulary vocabulary, int[] labels, long startNanos, Map<String, Object> details) {
+        Map<String, Double> t = new LinkedHashMap<>();
+        t.put("total", Math.round((System.nanoTime() - startNanos) / 1e4) / 100.0);
+        return new SegmentResult(vocabulary, image, labels, t, details, null);
     }
 
     private Segment reclip(ReclipHead head, List<String> classes, Progress steps) throws Exception {
@@ -119,8 +132,18 @@ final class SeedHeadRun implements Callable<Integer> {
             if (size < 1) throw new IllegalArgumentException("--size must be positive, got " + size);
             float pd = cmd.seedHead.pdThreshold != null ? cmd.seedHead.pdThreshold : 0f;
             return new Segment() {
-                public int[] labels(RgbImage image) {
-                    return head.run(image, size, pd, text, ref).pred();
+                public SegmentResult segment(RgbImage image, Vocabulary vocabulary) {
+                    long t0 = System.nanoTime();
+                    ReclipHead.Run r = head.run(image, size, pd, text, ref);
+                    int kept = 0;
+                    for (boolean k : r.keep()) if (k) kept++;
+                    Map<String, Object> d = new LinkedHashMap<>();
+                    d.put("size", size);
+                    d.put("resized", new int[] {r.resized().width(), r.resized().height()});
+                    d.put("grid", new int[] {r.gridH(), r.gridW()});
+                    d.put("pd_threshold", pd);
+                    d.put("pd_kept_classes", kept);
+                    return result(image, vocabulary, r.pred(), t0, d);
                 }
 
                 public void close() {
@@ -162,8 +185,17 @@ final class SeedHeadRun implements Callable<Integer> {
             }
             if (s.stride() < 1) throw new IllegalArgumentException("--stride must be positive, got " + s.stride());
             return new Segment() {
-                public int[] labels(RgbImage image) {
-                    return head.run(image, t.values(), s).pred();
+                public SegmentResult segment(RgbImage image, Vocabulary vocabulary) {
+                    long t0 = System.nanoTime();
+                    ZegclipHead.Run r = head.run(image, t.values(), s);
+                    Map<String, Object> d = new LinkedHashMap<>();
+                    d.put("size", s.shortSide());
+                    d.put("resized", new int[] {r.resized().width(), r.resized().height()});
+                    d.put("crop", s.crop());
+                    d.put("stride", s.stride());
+                    d.put("windows", r.windows().size());
+                    if (tag) d.put("trusty_weighting", s.trustyWeighting());
+                    return result(image, vocabulary, r.pred(), t0, d);
                 }
 
                 public void close() {
@@ -198,24 +230,5 @@ final class SeedHeadRun implements Callable<Integer> {
             given.add("--pd-threshold");
         }
         if (!given.isEmpty()) throw new IllegalArgumentException(String.join(", ", given) + " do not apply to --method " + method);
-    }
-
-    private String write(Path img, RgbImage rgb, int[] labels, List<String> classes) throws IOException {
-        String stem = SegmentCommand.stem(img);
-        String[] names = classes.toArray(String[]::new);
-        Path out = cmd.out;
-        SegmentCommand.startStem(out, stem);
-        LabelMapWriter.writePng(out.resolve(stem + ".labels.png"), labels, rgb.width(), rgb.height(), names);
-        OverlayRenderer.writePng(out.resolve(stem + ".overlay.png"), rgb.rgb(), rgb.width(), rgb.height(), labels, names);
-        Map<String, Object> j = new LinkedHashMap<>();
-        j.put("image", img.toString());
-        j.put("method", method);
-        j.put("checkpoint", cmd.model.model.toString());
-        j.put("classes", classes);
-        j.put("width", rgb.width());
-        j.put("height", rgb.height());
-        String text = Json.write(j);
-        AtomicFiles.writeString(out.resolve(stem + ".json"), text + "\n");
-        return text;
     }
 }

@@ -201,8 +201,8 @@ final class SegmentCommand implements Callable<Integer> {
                     SegmentResult s = one ? steps.step("segmenting " + img.getFileName() + " (" + rgb.width() + "x" + rgb.height() + ")",
                             () -> method.segment(rgb, vocabulary, text)) : method.segment(rgb, vocabulary, text);
                     Map<String, Double> timings = !textShown ? withTextTime(s.timingsMs(), textMs) : s.timingsMs();
-                    String summary = one ? steps.step("writing " + stem(img) + ".* to " + out, () -> write(img, s, options, timings))
-                            : write(img, s, options, timings);
+                    String summary = one ? steps.step("writing " + stem(img) + ".* to " + out, () -> write(img, s, options.method().cliName(), timings))
+                            : write(img, s, options.method().cliName(), timings);
                     textShown = true;
                     if (json) stdout.println(summary);
                 } catch (IOException | RuntimeException | OutOfMemoryError e) {
@@ -388,7 +388,8 @@ final class SegmentCommand implements Callable<Integer> {
         Files.deleteIfExists(record);
     }
 
-    private String write(Path img, SegmentResult s, MethodOptions options, Map<String, Double> timings) throws IOException {
+    /** Writes one image's labels, overlay and JSON record (also the seed heads', {@link SeedHeadRun}). */
+    String write(Path img, SegmentResult s, String method, Map<String, Double> timings) throws IOException {
         String stem = stem(img);
         int w = s.width(), h = s.height();
         String[] names = s.labelNames();
@@ -399,7 +400,7 @@ final class SegmentCommand implements Callable<Integer> {
         OverlayRenderer.writePng(out.resolve(stem + ".overlay.png"), s.image().rgb(), w, h, s.labels(), names);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("image", img.toString());
-        j.put("method", options.method().cliName());
+        j.put("method", method);
         j.put("classes", List.of(names));
         j.put("width", w);
         j.put("height", h);
