@@ -54,6 +54,21 @@ public final class Fixtures {
         return dir;
     }
 
+    /**
+     * A seed-head fixture folder ({@code reclip-tiny}, {@code zegclip-tiny}); missing, it fails under CI and is a loud
+     * skip elsewhere, like {@link #clipTiny()}.
+     */
+    public static Path seedHead(String name) {
+        Path dir = shared().resolve("fixtures").resolve(name);
+        if (!Files.isDirectory(dir)) {
+            String msg = "CONFORMANCE FIXTURES MISSING: " + dir + " does not exist; set -Dclip.shared=<folder with fixtures/>";
+            System.err.println("!!! " + msg);
+            if ("true".equals(System.getenv("CI"))) Assertions.fail(msg);
+            Assumptions.abort(msg);
+        }
+        return dir;
+    }
+
     /** Asserts max |diff| ≤ {@code tol · max(1, max |expected|)}: a tolerance relative to the tensor's scale. */
     public static void assertCloseToScale(float[] expected, float[] actual, float tol, String what) {
         float scale = 1f;

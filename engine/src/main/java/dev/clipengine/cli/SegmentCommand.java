@@ -118,6 +118,9 @@ final class SegmentCommand implements Callable<Integer> {
     @Mixin
     SlideProtocolOptions slide;
 
+    @Mixin
+    SeedHeadOptions seedHead;
+
     @Option(names = "--background", paramLabel = "\"sky,wall,…\"",
             description = "Background words, scored like classes and collapsed into one label C (default: the vocabulary's list, none for --classes).")
     String background;
@@ -165,6 +168,8 @@ final class SegmentCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         requireFolder(out, "--out");
         boolean upright = exif.apply();
+        // the seed heads run their own checkpoints, not a CLIP model (docs/seed-heads.md)
+        if (SeedHeadOptions.isSeedHead(slide.method)) return new SeedHeadRun(this).call();
         List<Path> given = imageArguments();
         MethodOptions options = methodOptions();
         Vocabulary vocabulary = vocabulary();
@@ -197,8 +202,8 @@ final class SegmentCommand implements Callable<Integer> {
                     SegmentResult s = one ? steps.step("segmenting " + img.getFileName() + " (" + rgb.width() + "x" + rgb.height() + ")",
                             () -> method.segment(rgb, vocabulary, text)) : method.segment(rgb, vocabulary, text);
                     Map<String, Double> timings = !textShown ? withTextTime(s.timingsMs(), textMs) : s.timingsMs();
-                    String summary = one ? steps.step("writing " + stem(img) + ".* to " + out, () -> write(img, s, options, timings))
-                            : write(img, s, options, timings);
+                    String summary = one ? steps.step("writing " + stem(img) + ".* to " + out, () -> write(img, s, options.method().cliName(), timings))
+                            : write(img, s, options.method().cliName(), timings);
                     textShown = true;
                     if (json) stdout.println(summary);
                 } catch (IOException | RuntimeException | OutOfMemoryError e) {
@@ -384,7 +389,8 @@ final class SegmentCommand implements Callable<Integer> {
         Files.deleteIfExists(record);
     }
 
-    private String write(Path img, SegmentResult s, MethodOptions options, Map<String, Double> timings) throws IOException {
+    /** Writes one image's labels, overlay and JSON record (also the seed heads', {@link SeedHeadRun}). */
+    String write(Path img, SegmentResult s, String method, Map<String, Double> timings) throws IOException {
         String stem = stem(img);
         int w = s.width(), h = s.height();
         String[] names = s.labelNames();
@@ -395,7 +401,7 @@ final class SegmentCommand implements Callable<Integer> {
         OverlayRenderer.writePng(out.resolve(stem + ".overlay.png"), s.image().rgb(), w, h, s.labels(), names);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("image", img.toString());
-        j.put("method", options.method().cliName());
+        j.put("method", method);
         j.put("classes", List.of(names));
         j.put("width", w);
         j.put("height", h);
