@@ -78,6 +78,31 @@ class TextFeatureStoreTest {
         assertArrayEquals(planted, throughStore(w, store));
     }
 
+    /**
+     * Weights are packed on first use, so a run whose text features come from the disk packs the image tower only:
+     * its first image never waits for the text tower's packing.
+     */
+    @Test
+    void aCachedRunNeverPacksTheTextTower() throws IOException {
+        TextFeatureStore store = new TextFeatureStore(tmp.resolve("cache"), 1 << 20);
+        Path w = weights(9);
+        long miss = packedByOneRun(w, store), hit = packedByOneRun(w, store);
+        assertTrue(hit > 0, "the image tower was packed");
+        assertTrue(hit < miss, "text tower packed only when its features were computed: " + hit + " vs " + miss);
+    }
+
+    private static long packedByOneRun(Path weights, TextFeatureStore store) throws IOException {
+        try (ClipModel m = ClipModel.load(weights)) {
+            long before = dev.clipengine.kernels.PackedLinear.packedBytes();
+            TextFeatures.of(m, NAMES, TEMPLATES, store);
+            float[] pixels = new float[3 * 32 * 32];
+            for (int i = 0; i < pixels.length; i++) pixels[i] = (float) Math.sin(i);
+            m.vision().forward(pixels, 32, 32, dev.clipengine.model.VisionRequest.clip(
+                    dev.clipengine.model.PositionalInterpolation.BICUBIC));
+            return dev.clipengine.kernels.PackedLinear.packedBytes() - before;
+        }
+    }
+
     @Test
     void truncatedOrDamagedEntriesAreIgnoredAndRewritten() throws IOException {
         TextFeatureStore store = new TextFeatureStore(tmp.resolve("cache"), 1 << 20);
