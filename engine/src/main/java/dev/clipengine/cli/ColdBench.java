@@ -147,7 +147,8 @@ final class ColdBench {
             for (int i = 0; i < CACHED_RUNS; i++) cached.add(segment(r, tmp, cache, out, List.of(r.image().toString()), "cached-" + i));
 
             Path warmDir = Files.createDirectories(tmp.resolve("warm"));
-            String ext = r.image().getFileName().toString().replaceFirst("^.*(\\.[^.]+)$", "$1");
+            String file = r.image().getFileName().toString();
+            String ext = file.lastIndexOf('.') > 0 ? file.substring(file.lastIndexOf('.')) : "";
             List<String> copies = new ArrayList<>();
             for (int i = 0; i < r.warmup() + r.repeat(); i++) {
                 Path c = warmDir.resolve(String.format("image-%03d%s", i, ext));

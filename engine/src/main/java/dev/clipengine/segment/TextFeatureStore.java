@@ -10,7 +10,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
@@ -135,10 +134,8 @@ public final class TextFeatureStore {
         byte[] b;
         try {
             b = Files.readAllBytes(f);
-        } catch (NoSuchFileException e) {
-            return null;
         } catch (IOException | RuntimeException e) {
-            return null;
+            return null; // none yet (NoSuchFileException), or unreadable: a miss either way
         }
         float[][] parsed = parse(b, key, rows);
         if (parsed != null) {
@@ -178,6 +175,7 @@ public final class TextFeatureStore {
      * Returns whether the entry was written.
      */
     public boolean save(byte[] key, float[][] rows) {
+        if (rows.length == 0 || rows[0].length == 0) return false;
         int c = rows[0].length;
         long size = HEADER + 4L * rows.length * c + 4;
         if (size > maxBytes) return false;
