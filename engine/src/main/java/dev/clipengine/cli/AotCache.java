@@ -60,9 +60,28 @@ final class AotCache {
         try {
             Path dir = ModelCache.locate(null, env, home).dir().resolve("aot");
             Files.createDirectories(dir);
+            deleteLeftovers(dir);
             return new AotCache(dir.resolve(name(jar, jvmOptions) + ".aot"));
         } catch (IOException | RuntimeException e) {
             return null;
+        }
+    }
+
+    /**
+     * Deletes the recordings and half-assembled caches ({@code NAME.aot.PID.conf}, {@code NAME.aot.PID.tmp}, 26 MB
+     * each) of launchers that were killed: their process is gone.
+     */
+    static void deleteLeftovers(Path dir) {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(".+\\.aot\\.(\\d+)\\.(conf|tmp)");
+        try (var files = Files.newDirectoryStream(dir)) {
+            for (Path f : files) {
+                var m = p.matcher(f.getFileName().toString());
+                if (m.matches() && !ProcessHandle.of(Long.parseLong(m.group(1))).map(ProcessHandle::isAlive).orElse(false)) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // left for the next run
         }
     }
 

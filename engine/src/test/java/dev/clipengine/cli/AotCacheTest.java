@@ -83,6 +83,12 @@ class AotCacheTest {
         Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 5000));
         assertNotEquals(name, AotCache.name(jar, List.of("-Xmx1g")), "a rebuilt jar, another cache");
 
+        // a killed launcher's recording is removed by the next run; a live one's (this process) is kept
+        Path dead = Files.writeString(tmp.resolve("c/aot/x.aot.2147483646.conf"), "rec");
+        Path live = Files.writeString(tmp.resolve("c/aot/x.aot." + ProcessHandle.current().pid() + ".tmp"), "tmp");
+        AotCache.forRun(segment, List.of("-Xmx1g"), jar, on, "/home/u");
+        assertTrue(!Files.exists(dead) && Files.exists(live));
+
         Files.writeString(tmp.resolve("c/aot").resolve(AotCache.name(jar, List.of("-Xmx1g")) + ".aot"), "cache");
         AotCache b = AotCache.forRun(segment, List.of("-Xmx1g"), jar, on, "/home/u");
         assertTrue(!b.recording() && b.childOptions().stream().anyMatch(o -> o.startsWith("-XX:AOTCache=")));
