@@ -27,6 +27,14 @@ public final class TextFeatures {
     private TextFeatures() {
     }
 
+    /**
+     * The text features of a vocabulary: one row per {@link Vocabulary#textRows() text row}. Every method computes
+     * its text features here (docs/pipeline.md), so this is where a cache or another text path hooks in.
+     */
+    public static float[][] of(ClipModel model, Vocabulary vocabulary, List<String> templates) {
+        return of(model, vocabulary.textRows(), templates);
+    }
+
     /** The disk store the environment asks for, looked up once per process (null: off). */
     private static final class Disk {
         static final TextFeatureStore STORE = TextFeatureStore.fromEnvironment();
