@@ -90,11 +90,21 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     DeviceOption deviceOption;
 
+    @Option(names = "--cold", description = {"Time new JVMs instead: the first `segment` of one image with an empty user "
+            + "cache, the next ones (cache filled), and the warm per-image time, with wall, CPU and peak RSS "
+            + "(docs/command-line.md). --size is passed on only when given."})
+    boolean cold;
+
+    @Option(names = "--jvm-option", paramLabel = "OPT", parameterConsumer = ColdBench.JvmOption.class,
+            description = "With --cold: a JVM option for every run (repeatable), e.g. --jvm-option -Xmx256m.")
+    List<String> jvmOptions = new java.util.ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         if (repeat < 1) throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
         if (warmup < 0) throw new IllegalArgumentException("--warmup must not be negative, got " + warmup);
         PrintWriter out = spec.commandLine().getOut();
+        if (cold) return ColdBench.bench(this, out);
         try (ClipModel clip = load()) {
             clip.checkImageSize(size);
             RgbImage picture = image != null ? ImageDecoder.read(image) : RandomWeights.syntheticScene(size);

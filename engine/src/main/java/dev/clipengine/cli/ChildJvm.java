@@ -43,12 +43,20 @@ public final class ChildJvm {
 
     /** As {@link #run(ProcessBuilder, StderrPump)}, giving a stopped child {@code graceSeconds} before SIGKILL. */
     public static int run(ProcessBuilder pb, StderrPump pump, long graceSeconds) throws IOException, InterruptedException {
+        return run(pb, pump, null, graceSeconds);
+    }
+
+    /** As {@link #run(ProcessBuilder, StderrPump, long)}, with stdout (piped) copied by {@code stdoutPump} when not null. */
+    static int run(ProcessBuilder pb, StderrPump pump, StderrPump stdoutPump, long graceSeconds)
+            throws IOException, InterruptedException {
         Process p = pb.start();
         Thread hook = new Thread(() -> stop(p, graceSeconds), "stop-child-jvm");
         Runtime.getRuntime().addShutdownHook(hook);
         Thread copier = Thread.ofPlatform().daemon().start(() -> pump.copy(p.getErrorStream()));
+        Thread outCopier = stdoutPump == null ? null : Thread.ofPlatform().daemon().start(() -> stdoutPump.copy(p.getInputStream()));
         int code = p.waitFor();
         copier.join();
+        if (outCopier != null) outCopier.join();
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {

@@ -46,7 +46,11 @@ public final class Launcher {
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.add("--add-modules=" + VECTOR_MODULE);
         cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        List<String> jvmOptions = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        cmd.addAll(jvmOptions);
+        List<String> javaAndOptions = List.copyOf(cmd);
+        AotCache aot = AotCache.forRun(args, jvmOptions, Path.of(ownJar()), System.getenv(), System.getProperty("user.home"));
+        if (aot != null) cmd.addAll(aot.childOptions());
         cmd.add("-D" + RELAUNCHED + "=true");
         cmd.add(ChildJvm.launcherPidOption());
         cmd.add("-cp");
@@ -54,10 +58,14 @@ public final class Launcher {
         cmd.add(ClipCli.class.getName());
         cmd.addAll(List.of(args));
         try {
+            boolean filterStdout = aot != null && aot.recording();
             ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectInput(ProcessBuilder.Redirect.INHERIT)
-                    .redirectOutput(ProcessBuilder.Redirect.INHERIT);
-            return ChildJvm.run(pb, err -> copyDroppingWarning(err, System.err), childGraceSeconds(args));
+                    .redirectOutput(filterStdout ? ProcessBuilder.Redirect.PIPE : ProcessBuilder.Redirect.INHERIT);
+            int code = ChildJvm.run(pb, err -> copyDroppingWarning(err, System.err),
+                    filterStdout ? out -> AotCache.copyStdout(out, System.out) : null, childGraceSeconds(args));
+            if (aot != null) aot.afterRun(code, javaAndOptions, ownJar());
+            return code;
         } catch (IOException e) {
             System.err.println("error: could not start " + cmd.get(0) + ": " + e.getMessage());
             return 2;
