@@ -48,13 +48,22 @@ public final class BilinearRows {
      * {@code out[c·outW + ox]}.
      */
     public void row(float[] src, int channels, int oy, float[] out) {
+        row(src, channels, 0, channels, oy, out);
+    }
+
+    /**
+     * Output row {@code oy} of channels {@code [from, to)} only, written to {@code out[(c − from)·outW + ox]}: a
+     * caller that reduces over channels (an argmax) bounds its buffer by a chunk of channels, not all of them.
+     */
+    public void row(float[] src, int channels, int from, int to, int oy, float[] out) {
         if (src.length != (long) channels * inH * inW) {
             throw new IllegalArgumentException("map has " + src.length + " values, expected " + channels + "x" + inH + "x" + inW);
         }
+        if (from < 0 || to > channels || from > to) throw new IllegalArgumentException("channels [" + from + ", " + to + ") of " + channels);
         int plane = inH * inW;
         float a0 = wy0[oy], a1 = wy1[oy];
-        for (int c = 0; c < channels; c++) {
-            int r0 = c * plane + y0[oy] * inW, r1 = c * plane + y1[oy] * inW, o = c * outW;
+        for (int c = from; c < to; c++) {
+            int r0 = c * plane + y0[oy] * inW, r1 = c * plane + y1[oy] * inW, o = (c - from) * outW;
             for (int ox = 0; ox < outW; ox++) {
                 int c0 = x0[ox], c1 = x1[ox];
                 float b0 = wx0[ox], b1 = wx1[ox];

@@ -1,0 +1,58 @@
+package dev.clipengine.segmentation;
+
+import dev.clipengine.kernels.MedianFilter;
+import dev.clipengine.kernels.Resample;
+
+/**
+ * CLIPtrase's cluster map ({@link ClusterVoting#clusterMap}) one output row at a time: the prototypes are
+ * up-sampled to {@code 4gh × 4gw} and median filtered once (small: {@code K × 16·gh·gw}), then each output row is
+ * up-sampled from that and takes the first-index argmax over the K prototypes. Bit-identical to up-sampling all K
+ * maps to the full output first.
+ */
+final class ClusterMapRows {
+
+    private final int k, outW;
+    private final float[] filtered, chunk, best;
+    private final BilinearRows up;
+
+    ClusterMapRows(float[] protos, int k, int gh, int gw, int outH, int outW) {
+        int n = gh * gw;
+        if (k < 1 || protos.length != (long) k * n) throw new IllegalArgumentException("protos must hold K*gh*gw values with K >= 1");
+        int mh = ClusterVoting.RATIO * gh, mw = ClusterVoting.RATIO * gw, mp = mh * mw;
+        float[] mid = Resample.bilinear(protos, k, gh, gw, mh, mw);
+        filtered = new float[k * mp];
+        float[] plane = new float[mp];
+        for (int c = 0; c < k; c++) {
+            System.arraycopy(mid, c * mp, plane, 0, mp);
+            System.arraycopy(MedianFilter.median(plane, mh, mw, ClusterVoting.MEDIAN_WINDOW), 0, filtered, c * mp, mp);
+        }
+        this.k = k;
+        this.outW = outW;
+        this.up = new BilinearRows(mh, mw, outH, outW);
+        this.chunk = new float[Math.min(RawPredictionRows.CHUNK, k) * outW];
+        this.best = new float[outW];
+    }
+
+    /** Row {@code oy} of the cluster map into {@code cid[0, outW)}. */
+    void row(int oy, int[] cid) {
+        java.util.Arrays.fill(cid, 0, outW, 0);
+        for (int c0 = 0; c0 < k; c0 += RawPredictionRows.CHUNK) {
+            int ch = Math.min(RawPredictionRows.CHUNK, k - c0);
+            up.row(filtered, k, c0, c0 + ch, oy, chunk);
+            for (int t = 0; t < ch; t++) {
+                int c = c0 + t, off = t * outW;
+                if (c == 0) {
+                    System.arraycopy(chunk, 0, best, 0, outW);
+                    continue;
+                }
+                for (int x = 0; x < outW; x++) {
+                    float v = chunk[off + x];
+                    if (v > best[x]) {
+                        best[x] = v;
+                        cid[x] = c;
+                    }
+                }
+            }
+        }
+    }
+}
