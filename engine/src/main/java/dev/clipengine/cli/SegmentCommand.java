@@ -49,7 +49,11 @@ import java.util.stream.Stream;
                         + "translucent class colours and a legend) and DIR/<stem>.json (classes, size, clusters, noise patches, "
                         + "class fractions, timings). Text features are computed once for the whole batch.",
                 "",
-                "Defaults follow the reference code: --size 336 with DBSCAN eps 1.1 / min-samples 7 (224: 0.7 / 3), "
+                "The map covers the whole image at its original size (--protocol full); the JSON gives the image's size, the "
+                        + "map's place on it and the windows a long image was computed in. --protocol cliptrase maps the reference's "
+                        + "SxS centre crop instead.",
+                "",
+                "Other defaults follow the reference code: --size 336 with DBSCAN eps 1.1 / min-samples 7 (224: 0.7 / 3), "
                         + "CLIPtrase's positional interpolation, the 80 ImageNet prompt templates, CLS-row denoising.",
                 "",
                 "--method vanilla|maskclip|maskclip-reduced|sclip|clearclip|naclip runs the slide protocol of the SCLIP/NACLIP/ClearCLIP "
@@ -121,8 +125,10 @@ final class SegmentCommand implements Callable<Integer> {
     Integer size;
 
     @Option(names = "--protocol", paramLabel = "P",
-            description = "cliptrase (default for --method cliptrase): short side to S, centre crop SxS, maps at SxS (the reference). "
-                    + "full: the whole image on a non-square grid, maps at the original size. slide: the other methods' protocol (their default).")
+            description = "full (default for --method cliptrase): the whole image at its own resolution, short side to S on a grid "
+                    + "that follows the aspect ratio, in overlapping windows along the long side where it exceeds 1024 px. "
+                    + "cliptrase: the reference's SxS centre crop, maps at SxS (to reproduce its numbers). "
+                    + "slide: the other methods' protocol (their default). See docs/protocols.md.")
     String protocol;
 
     @Option(names = "--eps", paramLabel = "E", description = "DBSCAN radius (default 1.1 at 336, 0.7 at 224).")
@@ -257,7 +263,8 @@ final class SegmentCommand implements Callable<Integer> {
     }
 
     SegmentOptions options() throws IOException {
-        SegmentOptions.Protocol p = switch (protocol == null ? "cliptrase" : protocol.toLowerCase(Locale.ROOT)) {
+        // the whole image by default (issue 18): the reference's centre crop is for reproducing its numbers
+        SegmentOptions.Protocol p = switch (protocol == null ? "full" : protocol.toLowerCase(Locale.ROOT)) {
             case "cliptrase" -> SegmentOptions.Protocol.CLIPTRASE;
             case "full" -> SegmentOptions.Protocol.FULL;
             default -> throw new IllegalArgumentException("unknown --protocol '" + protocol + "' (expected cliptrase, full, or slide with a --method other than cliptrase)");
@@ -365,9 +372,13 @@ final class SegmentCommand implements Callable<Integer> {
         j.put("classes", List.of(names));
         j.put("size", options.size());
         j.put("protocol", options.protocol().name().toLowerCase(Locale.ROOT));
+        // the map's size, then the original's and where the map lies on it (the crop protocol maps a crop)
         j.put("width", w);
         j.put("height", h);
+        j.put("image_width", s.placement().imageWidth());
+        j.put("image_height", s.placement().imageHeight());
         j.put("grid", new int[] {s.gridH(), s.gridW()});
+        j.putAll(s.placement().json());
         j.put("clusters", s.clusters());
         j.put("noise_patches", s.noisePatches());
         j.put("class_fractions", s.classFractions());
