@@ -13,7 +13,7 @@ final class ClusterMapRows {
 
     private final int k, outW;
     private final float[] filtered, chunk, best;
-    private final BilinearRows up;
+    private final BilinearRows.Cursor up;
 
     ClusterMapRows(float[] protos, int k, int gh, int gw, int outH, int outW) {
         int n = gh * gw;
@@ -28,7 +28,7 @@ final class ClusterMapRows {
         }
         this.k = k;
         this.outW = outW;
-        this.up = new BilinearRows(mh, mw, outH, outW);
+        this.up = new BilinearRows(mh, mw, outH, outW).cursor(filtered, k);
         this.chunk = new float[Math.min(RawPredictionRows.CHUNK, k) * outW];
         this.best = new float[outW];
     }
@@ -36,9 +36,10 @@ final class ClusterMapRows {
     /** Row {@code oy} of the cluster map into {@code cid[0, outW)}. */
     void row(int oy, int[] cid) {
         java.util.Arrays.fill(cid, 0, outW, 0);
+        if (k == 1) return;   // one prototype wins everywhere
         for (int c0 = 0; c0 < k; c0 += RawPredictionRows.CHUNK) {
             int ch = Math.min(RawPredictionRows.CHUNK, k - c0);
-            up.row(filtered, k, c0, c0 + ch, oy, chunk);
+            up.row(c0, c0 + ch, oy, chunk);
             for (int t = 0; t < ch; t++) {
                 int c = c0 + t, off = t * outW;
                 if (c == 0) {

@@ -5,8 +5,8 @@ import java.util.Arrays;
 /**
  * CLIPtrase's per-pixel CLIP prediction ({@link ClusterVoting#rawPrediction}) one output row at a time: bilinear
  * up-sampling of the patch logits (PyTorch, align_corners=False), the optional per-row weights, first-index argmax,
- * top-1 minus top-2 and the background collapse. Memory is {@code CHUNK × outW} floats for the up-sampled values
- * plus three row arrays, whatever the number of classes and the image height; the values are bit-identical to
+ * top-1 minus top-2 and the background collapse. Memory is two horizontally interpolated source rows of every class
+ * ({@link BilinearRows.Cursor}), {@code CHUNK × outW} floats for the up-sampled values and three row arrays, whatever the number of classes and the image height; the values are bit-identical to
  * up-sampling the whole map first (the per-pixel order of the comparisons is the same).
  */
 final class RawPredictionRows {
@@ -17,7 +17,7 @@ final class RawPredictionRows {
     private final float[] logits, classWeights;
     private final int rows, numClasses, outW;
     private final boolean collapseBackground;
-    private final BilinearRows up;
+    private final BilinearRows.Cursor up;
     private final float[] chunk, top1, top2;
 
     RawPredictionRows(float[] logits, int rows, int gh, int gw, float[] classWeights, int numClasses,
@@ -38,7 +38,7 @@ final class RawPredictionRows {
         this.numClasses = numClasses;
         this.collapseBackground = collapseBackground;
         this.outW = outW;
-        this.up = new BilinearRows(gh, gw, outH, outW);
+        this.up = new BilinearRows(gh, gw, outH, outW).cursor(logits, rows);
         this.chunk = new float[Math.min(CHUNK, rows) * outW];
         this.top1 = new float[outW];
         this.top2 = new float[outW];
@@ -50,7 +50,7 @@ final class RawPredictionRows {
         Arrays.fill(top2, Float.NEGATIVE_INFINITY);
         for (int c0 = 0; c0 < rows; c0 += CHUNK) {
             int ch = Math.min(CHUNK, rows - c0);
-            up.row(logits, rows, c0, c0 + ch, oy, chunk);
+            up.row(c0, c0 + ch, oy, chunk);
             for (int t = 0; t < ch; t++) {
                 int c = c0 + t, off = t * outW;
                 if (c == 0) {
