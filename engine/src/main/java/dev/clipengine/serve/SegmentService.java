@@ -111,9 +111,7 @@ final class SegmentService {
         extra.put("grid", new int[] {s.gridH(), s.gridW()});
         extra.put("clusters", s.clusters());
         extra.put("noise_patches", s.noisePatches());
-        extra.put("image_width", s.placement().imageWidth());
-        extra.put("image_height", s.placement().imageHeight());
-        extra.putAll(s.placement().json());
+        extra.putAll(s.placement().json());   // where the map lies on the image (a crop, or windows of the whole)
         return new Rendered(s.image(), s.image().width(), s.image().height(), s.labels(), names, extra, s.timingsMs());
     }
 
