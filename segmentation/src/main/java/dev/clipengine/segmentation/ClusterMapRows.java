@@ -13,24 +13,47 @@ final class ClusterMapRows {
 
     private final int k, outW;
     private final float[] filtered, chunk, best;
+    private final BilinearRows geometry;
     private final BilinearRows.Cursor up;
 
     ClusterMapRows(float[] protos, int k, int gh, int gw, int outH, int outW) {
+        this(k, outW, filtered(protos, k, gh, gw),
+                new BilinearRows(ClusterVoting.RATIO * gh, ClusterVoting.RATIO * gw, outH, outW));
+    }
+
+    private ClusterMapRows(int k, int outW, float[] filtered, BilinearRows geometry) {
+        this.k = k;
+        this.outW = outW;
+        this.filtered = filtered;
+        this.geometry = geometry;
+        this.up = geometry.cursor(filtered, k);
+        this.chunk = new float[Math.min(RawPredictionRows.CHUNK, k) * outW];
+        this.best = new float[outW];
+    }
+
+    /** A reader of the same map for another thread: the filtered prototypes are shared, the row buffers are not. */
+    ClusterMapRows copy() {
+        return new ClusterMapRows(k, outW, filtered, geometry);
+    }
+
+    /** The prototypes bilinearly up-sampled to {@code 4gh × 4gw}, each median filtered (7×7, scipy's reflect). */
+    private static float[] filtered(float[] protos, int k, int gh, int gw) {
         int n = gh * gw;
         if (k < 1 || protos.length != (long) k * n) throw new IllegalArgumentException("protos must hold K*gh*gw values with K >= 1");
         int mh = ClusterVoting.RATIO * gh, mw = ClusterVoting.RATIO * gw, mp = mh * mw;
         float[] mid = Resample.bilinear(protos, k, gh, gw, mh, mw);
-        filtered = new float[k * mp];
+        float[] filtered = new float[k * mp];
         float[] plane = new float[mp];
         for (int c = 0; c < k; c++) {
             System.arraycopy(mid, c * mp, plane, 0, mp);
             System.arraycopy(MedianFilter.median(plane, mh, mw, ClusterVoting.MEDIAN_WINDOW), 0, filtered, c * mp, mp);
         }
-        this.k = k;
-        this.outW = outW;
-        this.up = new BilinearRows(mh, mw, outH, outW).cursor(filtered, k);
-        this.chunk = new float[Math.min(RawPredictionRows.CHUNK, k) * outW];
-        this.best = new float[outW];
+        return filtered;
+    }
+
+    /** Per-thread buffers: two horizontal rows of every prototype and a chunk, in bytes. */
+    static long bufferBytes(int k, int outW) {
+        return 4L * outW * (2L * k + Math.min(RawPredictionRows.CHUNK, k) + 2);
     }
 
     /** Row {@code oy} of the cluster map into {@code cid[0, outW)}. */

@@ -1,5 +1,7 @@
 package dev.clipengine.segmentation;
 
+import java.util.stream.IntStream;
+
 
 /**
  * CLIPtrase post-processing of the reference pipeline (spec §3.2): per-pixel CLIP prediction, cluster prototypes,
@@ -104,6 +106,12 @@ public final class ClusterVoting {
      */
     public static Summary stream(Scores scores, float[] m, int[] labels, int outH, int outW, LabelTarget target,
                                  Diagnostics diagnostics) {
+        return stream(scores, m, labels, outH, outW, target, diagnostics, 0);
+    }
+
+    /** As {@link #stream}, in {@code bandsWanted} bands of rows ({@code 0}: one per core, within the memory budget). */
+    static Summary stream(Scores scores, float[] m, int[] labels, int outH, int outW, LabelTarget target,
+                          Diagnostics diagnostics, int bandsWanted) {
         int gh = scores.gh(), gw = scores.gw(), n = gh * gw;
         if (target.keepX1() > outW || target.keepY1() > outH) {
             throw new IllegalArgumentException("kept rectangle outside the " + outW + "x" + outH + " map");
@@ -111,15 +119,46 @@ public final class ClusterVoting {
         int k = clusterCount(labels, n);
         int noise = 0;
         for (int l : labels) if (l < 0) noise++;
-        RawPredictionRows raw = new RawPredictionRows(scores.logits(), scores.rows(), gh, gw, scores.classWeights(),
-                scores.numClasses(), scores.collapseBackground(), outH, outW);
         ClusterMapRows clusters = k == 0 ? null : new ClusterMapRows(prototypes(m, n, labels, k), k, gh, gw, outH, outW);
         int classes = scores.rows();
-        long[] hist = k == 0 ? null : new long[Math.multiplyExact(k, classes)];
+        long perBand = RawPredictionRows.bufferBytes(classes, outW) + (k == 0 ? 0 : ClusterMapRows.bufferBytes(k, outW) + 8L * k * classes);
+        int bands = bandsWanted > 0 ? Math.min(bandsWanted, outH) : bands(outH, perBand);
+        long[][] hists = new long[bands][];
+        // bands of rows in parallel, each with its own row buffers and histogram; integer counts, so the votes (and
+        // every label) are the same for any number of bands
+        IntStream.range(0, bands).parallel().forEach(b -> hists[b] = firstPass(scores, outH, outW, k,
+                clusters == null ? null : clusters.copy(), target, diagnostics, b * outH / bands, (b + 1) * outH / bands));
+        if (clusters != null) {
+            long[] hist = hists[0];
+            for (int b = 1; b < bands; b++) for (int i = 0; i < hist.length; i++) hist[i] += hists[b][i];
+            int[] mode = modes(hist, k, classes);
+            int[] dest = target.labels();
+            int y0 = target.keepY0(), kept = target.keepY1() - y0;
+            IntStream.range(0, bands).parallel().forEach(b -> {
+                for (int oy = y0 + b * kept / bands, end = y0 + (b + 1) * kept / bands; oy < end; oy++) {
+                    for (int i = target.index(target.keepX0(), oy), e = target.index(target.keepX1(), oy); i < e; i++) {
+                        dest[i] = mode[dest[i]];
+                    }
+                }
+            });
+        }
+        return new Summary(k, noise);
+    }
+
+    /**
+     * Rows {@code [from, to)}: the raw prediction and (with clusters) the cluster map of each, the (cluster, class)
+     * counts, the kept pixels' first-pass values, the diagnostics' rows. Returns the counts (null without clusters).
+     */
+    private static long[] firstPass(Scores scores, int outH, int outW, int k, ClusterMapRows clusters, LabelTarget target,
+                                    Diagnostics diagnostics, int from, int to) {
+        RawPredictionRows raw = new RawPredictionRows(scores.logits(), scores.rows(), scores.gh(), scores.gw(),
+                scores.classWeights(), scores.numClasses(), scores.collapseBackground(), outH, outW);
+        int classes = scores.rows();
+        long[] hist = clusters == null ? null : new long[Math.multiplyExact(k, classes)];
         int[] arg = new int[outW], cid = new int[outW];
         float[] gap = diagnostics == null ? null : new float[outW];
         int[] dest = target.labels();
-        for (int oy = 0; oy < outH; oy++) {
+        for (int oy = from; oy < to; oy++) {
             raw.row(oy, arg, gap);
             if (clusters != null) {
                 clusters.row(oy, cid);
@@ -131,20 +170,22 @@ public final class ClusterVoting {
                 if (clusters != null) System.arraycopy(cid, 0, diagnostics.clusterMap(), oy * outW, outW);
             }
             if (oy < target.keepY0() || oy >= target.keepY1()) continue;
-            // first pass: the cluster id where there are clusters (replaced below), else the final raw class
+            // first pass: the cluster id where there are clusters (replaced by the vote), else the final raw class
             int[] first = clusters != null ? cid : arg;
-            int at = target.index(target.keepX0(), oy);
-            System.arraycopy(first, target.keepX0(), dest, at, target.keepX1() - target.keepX0());
+            System.arraycopy(first, target.keepX0(), dest, target.index(target.keepX0(), oy), target.keepX1() - target.keepX0());
         }
-        if (clusters != null) {
-            int[] mode = modes(hist, k, classes);
-            for (int oy = target.keepY0(); oy < target.keepY1(); oy++) {
-                for (int i = target.index(target.keepX0(), oy), end = target.index(target.keepX1(), oy); i < end; i++) {
-                    dest[i] = mode[dest[i]];
-                }
-            }
-        }
-        return new Summary(k, noise);
+        return hist;
+    }
+
+    /**
+     * How many bands of rows to run at once: one per core, each at least 32 rows, and all their row buffers within
+     * an eighth of the heap (a 847-class vocabulary on a wide image under a small heap runs in one band).
+     */
+    static int bands(int outH, long bytesPerBand) {
+        long budget = Runtime.getRuntime().maxMemory() / 8;
+        long byMemory = Math.max(1, budget / Math.max(1, bytesPerBand));
+        int cores = Runtime.getRuntime().availableProcessors();
+        return (int) Math.max(1, Math.min(Math.min(cores, byMemory), outH / 32));
     }
 
     /** Each cluster's most frequent class (ties → the smallest class id; an empty cluster → 0). */

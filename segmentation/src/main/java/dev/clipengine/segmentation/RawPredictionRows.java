@@ -44,6 +44,11 @@ final class RawPredictionRows {
         this.top2 = new float[outW];
     }
 
+    /** Per-thread buffers: two horizontal rows of every class, a chunk and the row arrays, in bytes. */
+    static long bufferBytes(int rows, int outW) {
+        return 4L * outW * (2L * rows + Math.min(CHUNK, rows) + 5);
+    }
+
     /** Row {@code oy}: the prediction into {@code arg[0, outW)} and, when {@code gap} is not null, the margin. */
     void row(int oy, int[] arg, float[] gap) {
         Arrays.fill(arg, 0, outW, 0);

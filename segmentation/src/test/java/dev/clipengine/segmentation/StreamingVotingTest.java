@@ -84,6 +84,15 @@ class StreamingVotingTest {
             boolean kept = dy >= 0 && dy < outH && dx >= 30 && dx < 111;
             assertEquals(kept ? whole.pred()[dy * outW + dx] : -7, dest[i], "destination pixel " + i);
         }
+        // rows kept too, in bands: still the whole map's votes over the kept pixels only
+        Arrays.fill(dest, -7);
+        ClusterVoting.stream(new ClusterVoting.Scores(logits, rows, gh, gw, null, rows, false), m, labels, outH, outW,
+                new LabelTarget(dest, stride, x, y, 30, 11, 111, 70), null, 4);
+        for (int i = 0; i < dest.length; i++) {
+            int dy = i / stride - y, dx = i % stride - x;
+            boolean kept = dy >= 11 && dy < 70 && dx >= 30 && dx < 111;
+            assertEquals(kept ? whole.pred()[dy * outW + dx] : -7, dest[i], "destination pixel " + i + " (rows kept)");
+        }
     }
 
     @Test
@@ -110,6 +119,13 @@ class StreamingVotingTest {
         LabelTarget t = LabelTarget.whole(outW, outH);
         ClusterVoting.stream(new ClusterVoting.Scores(logits, rows, gh, gw, weights, numClasses, collapse), m, labels, outH, outW, t, null);
         assertArrayEquals(old.pred(), t.labels(), at + ": labels without diagnostics");
+        // any split into bands of rows run in parallel gives the same labels
+        for (int bands : new int[] {1, 3, 17}) {
+            LabelTarget banded = LabelTarget.whole(outW, outH);
+            ClusterVoting.stream(new ClusterVoting.Scores(logits, rows, gh, gw, weights, numClasses, collapse), m, labels, outH, outW,
+                    banded, null, bands);
+            assertArrayEquals(old.pred(), banded.labels(), at + ": labels in " + bands + " bands");
+        }
     }
 
     static float[] gaussian(SplittableRandom rnd, int n) {
