@@ -120,6 +120,22 @@ public final class BilinearRows {
                 return;
             }
             if (from < 0 || to > channels || from > to) throw new IllegalArgumentException("channels [" + from + ", " + to + ") of " + channels);
+            prepare(oy);
+            float a0 = wy0[oy], a1 = wy1[oy];
+            for (int c = from; c < to; c++) {
+                int h = c * outW, o = (c - from) * outW;
+                for (int ox = 0; ox < outW; ox++) out[o + ox] = Math.fma(top[h + ox], a0, bottom[h + ox] * a1);
+            }
+        }
+
+        /**
+         * For a caller that reduces over channels as it goes (an argmax), without writing the row out: makes
+         * {@link #top} and {@link #bottom} the horizontal rows output row {@code oy} reads, whose value at channel
+         * {@code c}, column {@code x} is {@code fma(top[c·outW + x], weightTop(oy), bottom[c·outW + x] · weightBottom(oy))}.
+         * False with ATen's small-output kernel, which rounds differently: use {@link #row} then.
+         */
+        public boolean prepare(int oy) {
+            if (smallOutput) return false;
             int r0 = y0[oy], r1 = y1[oy];
             if (r0 != topRow) {
                 if (r0 == bottomRow) {
@@ -137,11 +153,25 @@ public final class BilinearRows {
                 else horizontal(r1, bottom);
                 bottomRow = r1;
             }
-            float a0 = wy0[oy], a1 = wy1[oy];
-            for (int c = from; c < to; c++) {
-                int h = c * outW, o = (c - from) * outW;
-                for (int ox = 0; ox < outW; ox++) out[o + ox] = Math.fma(top[h + ox], a0, bottom[h + ox] * a1);
-            }
+            return true;
+        }
+
+        /** Source row {@code y0[oy]} of every channel interpolated along x (after {@link #prepare}). */
+        public float[] top() {
+            return top;
+        }
+
+        /** Source row {@code y1[oy]} likewise. */
+        public float[] bottom() {
+            return bottom;
+        }
+
+        public float weightTop(int oy) {
+            return wy0[oy];
+        }
+
+        public float weightBottom(int oy) {
+            return wy1[oy];
         }
 
         /** Source row {@code r} of every channel interpolated along x: {@code fma(v0, b0, v1·b1)}. */

@@ -12,7 +12,8 @@ import dev.clipengine.kernels.Resample;
 final class ClusterMapRows {
 
     private final int k, outW;
-    private final float[] filtered, chunk, best;
+    private final float[] filtered, best;
+    private float[] chunk;   // only for ATen's small-output kernel
     private final BilinearRows geometry;
     private final BilinearRows.Cursor up;
 
@@ -27,7 +28,6 @@ final class ClusterMapRows {
         this.filtered = filtered;
         this.geometry = geometry;
         this.up = geometry.cursor(filtered, k);
-        this.chunk = new float[Math.min(RawPredictionRows.CHUNK, k) * outW];
         this.best = new float[outW];
     }
 
@@ -60,6 +60,23 @@ final class ClusterMapRows {
     void row(int oy, int[] cid) {
         java.util.Arrays.fill(cid, 0, outW, 0);
         if (k == 1) return;   // one prototype wins everywhere
+        if (up.prepare(oy)) {
+            float[] t = up.top(), b = up.bottom();
+            float a0 = up.weightTop(oy), a1 = up.weightBottom(oy);
+            for (int x = 0; x < outW; x++) best[x] = Math.fma(t[x], a0, b[x] * a1);
+            for (int c = 1; c < k; c++) {
+                int off = c * outW;
+                for (int x = 0; x < outW; x++) {
+                    float v = Math.fma(t[off + x], a0, b[off + x] * a1);
+                    if (v > best[x]) {
+                        best[x] = v;
+                        cid[x] = c;
+                    }
+                }
+            }
+            return;
+        }
+        if (chunk == null) chunk = new float[Math.min(RawPredictionRows.CHUNK, k) * outW];
         for (int c0 = 0; c0 < k; c0 += RawPredictionRows.CHUNK) {
             int ch = Math.min(RawPredictionRows.CHUNK, k - c0);
             up.row(c0, c0 + ch, oy, chunk);

@@ -18,7 +18,8 @@ final class RawPredictionRows {
     private final int rows, numClasses, outW;
     private final boolean collapseBackground;
     private final BilinearRows.Cursor up;
-    private final float[] chunk, top1, top2;
+    private final float[] top1, top2;
+    private float[] chunk;   // only for ATen's small-output kernel
 
     RawPredictionRows(float[] logits, int rows, int gh, int gw, float[] classWeights, int numClasses,
                       boolean collapseBackground, int outH, int outW) {
@@ -39,7 +40,6 @@ final class RawPredictionRows {
         this.collapseBackground = collapseBackground;
         this.outW = outW;
         this.up = new BilinearRows(gh, gw, outH, outW).cursor(logits, rows);
-        this.chunk = new float[Math.min(CHUNK, rows) * outW];
         this.top1 = new float[outW];
         this.top2 = new float[outW];
     }
@@ -53,6 +53,46 @@ final class RawPredictionRows {
     void row(int oy, int[] arg, float[] gap) {
         Arrays.fill(arg, 0, outW, 0);
         Arrays.fill(top2, Float.NEGATIVE_INFINITY);
+        if (up.prepare(oy)) fused(oy, arg);
+        else chunked(oy, arg);
+        for (int x = 0; x < outW; x++) {
+            if (gap != null) gap[x] = rows == 1 ? Float.POSITIVE_INFINITY : top1[x] - top2[x];
+            if (collapseBackground && arg[x] >= numClasses) arg[x] = numClasses;
+        }
+    }
+
+    /** The generic kernel: each value computed from the cached horizontal rows where it is compared, never stored. */
+    private void fused(int oy, int[] arg) {
+        float[] t = up.top(), b = up.bottom();
+        float a0 = up.weightTop(oy), a1 = up.weightBottom(oy);
+        for (int c = 0; c < rows; c++) {
+            int off = c * outW;
+            float wc = classWeights == null ? 1f : classWeights[c];
+            boolean weighted = classWeights != null;
+            if (c == 0) {
+                for (int x = 0; x < outW; x++) {
+                    float v = Math.fma(t[off + x], a0, b[off + x] * a1);
+                    top1[x] = weighted ? v * wc : v;
+                }
+                continue;
+            }
+            for (int x = 0; x < outW; x++) {
+                float u = Math.fma(t[off + x], a0, b[off + x] * a1);
+                float v = weighted ? u * wc : u;
+                if (v > top1[x]) {
+                    top2[x] = top1[x];
+                    top1[x] = v;
+                    arg[x] = c;
+                } else if (v > top2[x]) {
+                    top2[x] = v;
+                }
+            }
+        }
+    }
+
+    /** ATen's small-output kernel: up-sampled rows of a chunk of classes, then compared. */
+    private void chunked(int oy, int[] arg) {
+        if (chunk == null) chunk = new float[Math.min(CHUNK, rows) * outW];
         for (int c0 = 0; c0 < rows; c0 += CHUNK) {
             int ch = Math.min(CHUNK, rows - c0);
             up.row(c0, c0 + ch, oy, chunk);
@@ -75,10 +115,6 @@ final class RawPredictionRows {
                     }
                 }
             }
-        }
-        for (int x = 0; x < outW; x++) {
-            if (gap != null) gap[x] = rows == 1 ? Float.POSITIVE_INFINITY : top1[x] - top2[x];
-            if (collapseBackground && arg[x] >= numClasses) arg[x] = numClasses;
         }
     }
 }
