@@ -46,8 +46,8 @@ import java.util.stream.Stream;
                 "",
                 "For each image IMG it writes DIR/<stem>.labels.png (pixel value = class index: an indexed PNG whose palette "
                         + "is the overlay's class colours for up to 256 labels, else 16-bit grey; with background words, index C = background), DIR/<stem>.overlay.png (the image with "
-                        + "translucent class colours and a legend) and DIR/<stem>.json (classes, size, clusters, noise patches, "
-                        + "class fractions, timings). Text features are computed once for the whole batch.",
+                        + "translucent class colours and a legend) and DIR/<stem>.json (classes, the map's and the image's size, where the "
+                        + "map lies on the image, windows, clusters, noise patches, class fractions, timings). Text features are computed once for the whole batch.",
                 "",
                 "The map covers the whole image at its original size (--protocol full); the JSON gives the image's size, the "
                         + "map's place on it and the windows a long image was computed in. --protocol cliptrase maps the reference's "
