@@ -5,7 +5,6 @@ import dev.clipengine.image.RgbImage;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.VisionOutput;
 import dev.clipengine.model.VisionRequest;
-import dev.clipengine.model.ZeroShot;
 import dev.clipengine.segmentation.ClusterVoting;
 import dev.clipengine.segmentation.Dbscan;
 import dev.clipengine.segmentation.Denoise;
@@ -28,7 +27,7 @@ import java.util.Map;
 public final class Segmenter {
 
     /** The reference multiplies the cosine logits by a literal 100 (OpenAI's exp(logit_scale)). */
-    static final float LOGIT_SCALE = 100f;
+    public static final float LOGIT_SCALE = 100f;
 
     private final ClipModel model;
     private final SegmentOptions options;
@@ -45,7 +44,7 @@ public final class Segmenter {
 
     /** Class text features for the vocabulary (prompt-ensembled, cached per model and vocabulary). */
     public float[][] textFeatures(Vocabulary vocabulary) {
-        return TextFeatures.of(model, vocabulary.textRows(), options.templates());
+        return TextFeatures.of(model, vocabulary, options.templates());
     }
 
     public Segmentation segment(RgbImage original, Vocabulary vocabulary) {
@@ -77,7 +76,7 @@ public final class Segmenter {
         RgbImage input = ClipPreprocess.resizeShortSideCenterCrop(original, s); // only the kept window is resized
         Pass p = pass(input, vocabulary, text, timings);
         long t = System.nanoTime();
-        ClusterVoting.Result r = ClusterVoting.run(p.logits, text.length, p.gh, p.gw, p.classWeights, vocabulary.classes().size(),
+        ClusterVoting.Result r = ClusterVoting.run(p.logits, p.rows, p.gh, p.gw, p.classWeights, vocabulary.classCount(),
                 vocabulary.hasBackground(), p.m, p.labels, s, s);
         add(timings, "postprocess", t);
         return new Segmentation(vocabulary, input, p.gh, p.gw, r.pred(), r.rawPred(), r.rawGap(), r.clusterMap(), p.m, p.labels,
@@ -103,8 +102,8 @@ public final class Segmenter {
             long t = System.nanoTime();
             LabelTarget target = new LabelTarget(labels, original.width(), w.mapX(), w.mapY(), w.keepX0(), w.keepY0(),
                     w.keepX1(), w.keepY1());
-            ClusterVoting.Summary sum = ClusterVoting.stream(new ClusterVoting.Scores(last.logits, text.length, last.gh, last.gw,
-                    last.classWeights, vocabulary.classes().size(), vocabulary.hasBackground()), last.m, last.labels,
+            ClusterVoting.Summary sum = ClusterVoting.stream(new ClusterVoting.Scores(last.logits, last.rows, last.gh, last.gw,
+                    last.classWeights, vocabulary.classCount(), vocabulary.hasBackground()), last.m, last.labels,
                     w.mapHeight(), w.mapWidth(), target, null);
             add(timings, "postprocess", t);
             clusters += sum.clusters();
@@ -115,8 +114,11 @@ public final class Segmenter {
                 one ? last.m : null, one ? last.labels : null, clusters, noise, timings, MapPlacement.whole(g));
     }
 
-    /** One network pass and its clustering: patch logits, [CLS] weights, denoised correlation, DBSCAN labels. */
-    private record Pass(int gh, int gw, float[] logits, float[] classWeights, float[] m, int[] labels) {
+    /**
+     * One network pass and its clustering: patch logits ({@code rows} of them: classes, synonyms max-pooled, then
+     * background words), [CLS] weights, denoised correlation, DBSCAN labels.
+     */
+    private record Pass(int gh, int gw, int rows, float[] logits, float[] classWeights, float[] m, int[] labels) {
     }
 
     private Pass pass(RgbImage input, Vocabulary vocabulary, float[][] text, Map<String, Double> timings) {
@@ -127,20 +129,13 @@ public final class Segmenter {
         long t2 = System.nanoTime();
         add(timings, "network", t1);
 
-        int gh = out.gridH(), gw = out.gridW(), n = gh * gw, e = out.embedDim(), rows = text.length;
-        float[] features = out.tokens();
-        // every token L2-normalized (spec §3.2), then patch logits [rows × gh × gw], class-major
-        float[] cls = ZeroShot.normalized(java.util.Arrays.copyOfRange(features, 0, e));
-        float[] logits = new float[rows * n];
-        for (int p = 0; p < n; p++) {
-            float[] f = ZeroShot.normalized(java.util.Arrays.copyOfRange(features, (1 + p) * e, (2 + p) * e));
-            for (int c = 0; c < rows; c++) logits[c * n + p] = LOGIT_SCALE * dot(f, text[c]);
-        }
-        float[] classWeights = null;
-        if (options.effectiveClsReweight(vocabulary)) {
-            classWeights = new float[rows];
-            for (int c = 0; c < rows; c++) classWeights[c] = LOGIT_SCALE * dot(cls, text[c]);
-        }
+        int gh = out.gridH(), gw = out.gridW(), n = gh * gw;
+        // every token L2-normalized (spec §3.2), then patch logits [rows × gh × gw], class-major; a class with
+        // synonyms scores the best of its names (docs/pipeline.md "Vocabulary"), background rows stay rows
+        float[] logits = vocabulary.maxOverSynonyms(PatchLogits.of(out, text, PatchLogits.Precision.FLOAT, LOGIT_SCALE), n);
+        float[] classWeights = options.effectiveClsReweight(vocabulary)
+                ? vocabulary.maxOverSynonyms(PatchLogits.cls(out, text, PatchLogits.Precision.FLOAT, LOGIT_SCALE), 1) : null;
+        int rows = vocabulary.classCount() + vocabulary.background().size();
 
         int tokens = n + 1;
         float[] m;
@@ -156,7 +151,7 @@ public final class Segmenter {
                     options.effectiveMinSamples()));
         }
         add(timings, "dbscan", t2);
-        return new Pass(gh, gw, logits, classWeights, m, labels);
+        return new Pass(gh, gw, rows, logits, classWeights, m, labels);
     }
 
     /** Adds the time since {@code since} to {@code key} (windows add up). */
@@ -172,12 +167,6 @@ public final class Segmenter {
             if (r.length != dim) throw new IllegalArgumentException("text feature of width " + r.length + ", the model embeds in " + dim);
         }
         return text;
-    }
-
-    private static float dot(float[] a, float[] b) {
-        float s = 0;
-        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
-        return s;
     }
 
     private static double ms(long nanos) {
