@@ -40,6 +40,30 @@ public final class Fixtures {
     }
 
     /**
+     * The 12-layer tiny CLIP and the goldens of the mid-layer methods ({@code testdata/README.md}); missing, it is
+     * handled as {@link #clipTiny()} is.
+     */
+    public static Path clipTiny12() {
+        Path dir = shared().resolve("fixtures/clip-tiny12");
+        if (!Files.isDirectory(dir)) {
+            String msg = "CONFORMANCE FIXTURES MISSING: " + dir + " does not exist; the repository's are in testdata/, or set -Dclip.shared=<folder with fixtures/ and data/>";
+            System.err.println("!!! " + msg);
+            if ("true".equals(System.getenv("CI"))) Assertions.fail(msg);
+            Assumptions.abort(msg);
+        }
+        return dir;
+    }
+
+    /** Asserts max |diff| ≤ {@code tol · max(1, max |expected|)}: a tolerance relative to the tensor's scale. */
+    public static void assertCloseToScale(float[] expected, float[] actual, float tol, String what) {
+        float scale = 1f;
+        for (float v : expected) scale = Math.max(scale, Math.abs(v));
+        float d = maxAbsDiff(expected, actual);
+        System.out.printf("%s: max |diff| %.3g (scale %.3g)%n", what, d, scale);
+        Assertions.assertTrue(d <= tol * scale, what + ": max |diff| = " + d + " > " + tol + " x scale " + scale);
+    }
+
+    /**
      * A clip-tiny file the repository leaves out to stay small (the other weight formats: {@code testdata/README.md});
      * the calling test is reported as skipped, naming the file, unless {@code -Dclip.shared} points at a copy that
      * holds it. Not a failure under CI: CI runs with the repository's test data by design.

@@ -53,11 +53,12 @@ import java.util.stream.Stream;
                 "Other defaults follow the reference code: --size 336 with DBSCAN eps 1.1 / min-samples 7 (224: 0.7 / 3), "
                         + "CLIPtrase's positional interpolation, the 80 ImageNet prompt templates, CLS-row denoising.",
                 "",
-                "--method vanilla|maskclip|maskclip-reduced|sclip|clearclip|naclip runs the slide protocol of the SCLIP/NACLIP/ClearCLIP "
+                "--method vanilla|maskclip|maskclip-reduced|sclip|clearclip|naclip|scclip|resclip runs the slide protocol of the SCLIP/NACLIP/ClearCLIP "
                         + "code: short side to --size (long side <= 2048) with OpenCV's bilinear, windows of --crop with --stride "
                         + "(--crop 0: whole image), averaged window logits, softmax with --logit-scale over all names, max over each "
                         + "class's synonyms, --area-thd, --prob-thd -> class 0. --profile NAME (e.g. sclip-voc21, naclip-ade, "
-                        + "clearclip-city) sets all of these as the repository does for that dataset; explicit options win. "
+                        + "clearclip-city, scclip-ade, resclip-voc21) sets all of these as the repository does for that dataset "
+                        + "(ResCLIP's temp_thd, RCS and SFR included); explicit options win. --pamr refines the logits with PAMR first. "
                         + "Label maps are at the original image size.",
                 "",
                 "Classes, the same for every method: --classes \"road, car|automobile, sky\" (classes separated by commas, a "
