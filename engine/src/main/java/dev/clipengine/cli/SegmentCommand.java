@@ -43,10 +43,14 @@ import java.util.stream.Stream;
                 "",
                 "For each image IMG it writes DIR/<stem>.labels.png (pixel value = class index: an indexed PNG whose palette "
                         + "is the overlay's class colours for up to 256 labels, else 16-bit grey; with background words, index C = background), DIR/<stem>.overlay.png (the image with "
-                        + "translucent class colours and a legend) and DIR/<stem>.json (classes, size, clusters, noise patches, "
-                        + "class fractions, timings). Text features are computed once for the whole batch.",
+                        + "translucent class colours and a legend) and DIR/<stem>.json (classes, the map's and the image's size, where the "
+                        + "map lies on the image, windows, clusters, noise patches, class fractions, timings). Text features are computed once for the whole batch.",
                 "",
-                "Defaults follow the reference code: --size 336 with DBSCAN eps 1.1 / min-samples 7 (224: 0.7 / 3), "
+                "The map covers the whole image at its original size (--protocol full); the JSON gives the image's size, the "
+                        + "map's place on it and the windows a long image was computed in. --protocol cliptrase maps the reference's "
+                        + "SxS centre crop instead.",
+                "",
+                "Other defaults follow the reference code: --size 336 with DBSCAN eps 1.1 / min-samples 7 (224: 0.7 / 3), "
                         + "CLIPtrase's positional interpolation, the 80 ImageNet prompt templates, CLS-row denoising.",
                 "",
                 "--method vanilla|maskclip|maskclip-reduced|sclip|clearclip|naclip|scclip|resclip runs the slide protocol of the SCLIP/NACLIP/ClearCLIP "
@@ -130,8 +134,10 @@ final class SegmentCommand implements Callable<Integer> {
     Integer size;
 
     @Option(names = "--protocol", paramLabel = "P",
-            description = "cliptrase (default for --method cliptrase): short side to S, centre crop SxS, maps at SxS (the reference). "
-                    + "full: the whole image on a non-square grid, maps at the original size. slide: the other methods' protocol (their default).")
+            description = "full (default for --method cliptrase): the whole image at its own resolution, short side to S on a grid "
+                    + "that follows the aspect ratio, in overlapping windows along the long side where it exceeds 1024 px. "
+                    + "cliptrase: the reference's SxS centre crop, maps at SxS (to reproduce its numbers). "
+                    + "slide: the other methods' protocol (their default). See docs/protocols.md.")
     String protocol;
 
     @Option(names = "--eps", paramLabel = "E", description = "DBSCAN radius (default 1.1 at 336, 0.7 at 224).")
@@ -293,7 +299,8 @@ final class SegmentCommand implements Callable<Integer> {
 
     /** CLIPtrase's options ({@code --method cliptrase}). */
     SegmentOptions options() throws IOException {
-        SegmentOptions.Protocol p = switch (protocol == null ? "cliptrase" : protocol.toLowerCase(Locale.ROOT)) {
+        // the whole image by default (issue 18): the reference's centre crop is for reproducing its numbers
+        SegmentOptions.Protocol p = switch (protocol == null ? "full" : protocol.toLowerCase(Locale.ROOT)) {
             case "cliptrase" -> SegmentOptions.Protocol.CLIPTRASE;
             case "full" -> SegmentOptions.Protocol.FULL;
             default -> throw new IllegalArgumentException("unknown --protocol '" + protocol + "' (expected cliptrase, full, or slide with a --method other than cliptrase)");

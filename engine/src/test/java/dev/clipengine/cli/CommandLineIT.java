@@ -202,7 +202,7 @@ class CommandLineIT {
             Result r = run(concat(concat(List.of("segment"), modelArgs("hf").toArray(String[]::new)),
                     "--image", image.toString(), "--vocabulary", vocabulary, "--size", String.valueOf(c.get("size")),
                     "--eps", String.valueOf(c.get("eps")), "--min-samples", String.valueOf(c.get("min_samples")),
-                    "--out", out.toString(), "--json"));
+                    "--protocol", "cliptrase", "--out", out.toString(), "--json"));
             assertEquals(0, r.code(), r.err());
             String stem = image.getFileName().toString().replaceFirst("\\.[^.]+$", "");
             var png = javax.imageio.ImageIO.read(out.resolve(stem + ".labels.png").toFile());

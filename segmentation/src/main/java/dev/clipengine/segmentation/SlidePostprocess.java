@@ -45,8 +45,9 @@ public record SlidePostprocess(int[] queryClass, int numClasses, float logitScal
         int[] bestQuery = new int[numClasses];
         if (areaThd != null) {
             long[] area = new long[numClasses];
+            BilinearRows.Cursor first = up.cursor(logits, q);
             for (int oy = 0; oy < outH; oy++) {
-                up.row(logits, q, oy, row);
+                first.row(0, q, oy, row);
                 for (int ox = 0; ox < outW; ox++) area[decide(row, ox, outW, keep, best, bestQuery)]++;
             }
             long foreground = 0;
@@ -55,8 +56,9 @@ public record SlidePostprocess(int[] queryClass, int numClasses, float logitScal
             float limit = areaThd * (float) foreground;
             for (int c = 1; c < numClasses; c++) keep[c] = (float) area[c] > limit;
         }
+        BilinearRows.Cursor rows = up.cursor(logits, q);
         for (int oy = 0; oy < outH; oy++) {
-            up.row(logits, q, oy, row);
+            rows.row(0, q, oy, row);
             for (int ox = 0; ox < outW; ox++) {
                 int c = decide(row, ox, outW, keep, best, bestQuery);
                 if (probThd > 0 && topProbability(row, ox, outW, bestQuery[c]) < probThd) c = 0;
