@@ -94,8 +94,8 @@ final class SlideRun {
         if (!cliptraseOnly.isEmpty()) {
             throw new IllegalArgumentException(String.join(", ", cliptraseOnly) + " apply to --method cliptrase only");
         }
-        List<String> templates = cmd.templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(cmd.templates);
-        return cmd.slide.resolve(cmd.protocol, cmd.size, PositionalInterpolation.parse(cmd.posInterp), templates);
+        return cmd.slide.resolve(cmd.protocol, cmd.encoding.image.size, cmd.encoding.image.interpolation(PositionalInterpolation.CLIPTRASE),
+                cmd.encoding.templates());
     }
 
     /** --classes (one name per class), --vocabulary (bundled name file), --classes-file (synonym format), or the profile's. */
