@@ -13,7 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Class names with synonyms, the vocabulary of the slide-protocol methods (training-free-methods.md §3.3): class i
+ * Class names with synonyms, the vocabulary of the slide-protocol methods (docs/training-free-methods.md §3.3): class i
  * is line i of a name file, its names separated by {@code ", "}; every name is its own text query, and a class
  * scores the best of its synonyms.
  *

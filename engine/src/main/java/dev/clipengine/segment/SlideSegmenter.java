@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The training-free methods under the slide protocol (training-free-methods.md §3, §4): the method is only the
+ * The training-free methods under the slide protocol (docs/training-free-methods.md §3, §4): the method is only the
  * ViT's last block ({@link Method#lastBlock}); the protocol is {@link SlideOptions}.
  *
  * <p>Stateless apart from the model and options: safe to use from several threads on one loaded model.

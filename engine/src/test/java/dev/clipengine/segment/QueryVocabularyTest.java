@@ -7,7 +7,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The bundled SCLIP name files and the synonym format (training-free-methods.md §3.3, App. C query counts). */
+/** The bundled SCLIP name files and the synonym format (docs/training-free-methods.md §3.3, App. C query counts). */
 class QueryVocabularyTest {
 
     @Test
