@@ -12,15 +12,16 @@ import picocli.CommandLine.Option;
 final class SizeOptions {
 
     @Option(names = "--size", paramLabel = "S",
-            description = "Network input side in pixels (a multiple of the model's patch). CLIPtrase: the side of the square input "
-                    + "(segment, eval: default 336). Slide methods: the short side images are rescaled to (default: the profile's, "
-                    + "336 without one). embed-image, classify: default the model's own size; bench: 224.")
+            description = "Network input side in pixels (a multiple of the model's patch). CLIPtrase: the square input's side "
+                    + "(--protocol cliptrase) or the image's short side (full), default 336. Slide methods: the short side images "
+                    + "are rescaled to (default: the profile's, 336 without one). embed-image, classify: default the model's own "
+                    + "size; bench: 224.")
     Integer size;
 
     @Option(names = "--pos-interp", paramLabel = "MODE",
             description = "How the positional embeddings follow a size other than the model's: cliptrase (the CLIPtrase "
                     + "reference's scale factor (g+0.1)/g0; default of segment and eval) or bicubic (OpenCLIP and Hugging Face; "
-                    + "default of embed-image, classify and bench).")
+                    + "default of embed-image and classify). bench, unless given: bicubic for the encoder, cliptrase for segment.")
     String posInterp;
 
     /** {@code --size}, else the command's {@code fallback}. */
