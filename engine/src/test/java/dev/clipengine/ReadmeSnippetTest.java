@@ -3,8 +3,7 @@ package dev.clipengine;
 import dev.clipengine.image.ImageDecoder;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.segment.SegmentOptions;
-import dev.clipengine.segment.Segmentation;
-import dev.clipengine.segment.Segmenter;
+import dev.clipengine.segment.SegmentResult;
 import dev.clipengine.segment.Vocabulary;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -129,9 +128,9 @@ class ReadmeSnippetTest {
 
         // the same steps in this JVM: the snippet printed what the library computes
         try (ClipModel clip = ClipModel.load(Fixtures.clipTiny().resolve("hf"))) {
-            Segmentation s = new Segmenter(clip, SegmentOptions.defaults())
-                    .segment(ImageDecoder.read(Fixtures.dataset("0016E5_07959.png")), Vocabulary.parse("road, car, tree, sky, person", null));
-            String expected = s.image().width() + "x" + s.image().height() + " " + s.labels().length + " " + s.classFractions();
+            SegmentResult s = SegmentOptions.defaults().create(clip)
+                    .segment(ImageDecoder.read(Fixtures.dataset("0016E5_07959.png")), Vocabulary.parse("road, car|automobile, tree, sky, person", null));
+            String expected = s.width() + "x" + s.height() + " " + s.labels().length + " " + s.classFractions();
             assertEquals(expected, r.out().strip());
         }
     }

@@ -4,13 +4,12 @@ import dev.clipengine.image.ImageDecoder;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
 import dev.clipengine.segment.Method;
+import dev.clipengine.segment.MethodOptions;
+import dev.clipengine.segment.SegmentResult;
+import dev.clipengine.segment.SegmentationMethod;
 import dev.clipengine.segment.SegmentOptions;
-import dev.clipengine.segment.Segmentation;
-import dev.clipengine.segment.Segmenter;
 import dev.clipengine.segment.Profile;
-import dev.clipengine.segment.QueryVocabulary;
 import dev.clipengine.segment.SlideOptions;
-import dev.clipengine.segment.SlideSegmenter;
 import dev.clipengine.segment.Vocabulary;
 import dev.clipengine.segmentation.AtomicFiles;
 import dev.clipengine.segmentation.ConfusionMatrix;
@@ -148,12 +147,12 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         if (savePredictions != null) Files.createDirectories(savePredictions);
         if (out != null) Files.createDirectories(out);
 
-        QueryVocabulary vocabulary = classesFile != null ? QueryVocabulary.read(classesFile) : QueryVocabulary.bundled(dataset);
+        Vocabulary vocabulary = classesFile != null ? Vocabulary.read(classesFile) : Vocabulary.nameFile(dataset);
         if (vocabulary.classCount() != ds.numClasses()) {
             throw new IllegalArgumentException("the name file has " + vocabulary.classCount() + " classes, " + dataset + " has " + ds.numClasses());
         }
         List<String> names = new ArrayList<>();
-        for (int c = 0; c < ds.numClasses(); c++) names.add(c == 0 && ds.background() ? "background" : vocabulary.className(c));
+        for (int c = 0; c < ds.numClasses(); c++) names.add(c == 0 && ds.background() ? "background" : vocabulary.labelName(c));
 
         Map<String, Object> header = new LinkedHashMap<>();
         header.put("dataset", dataset);
@@ -168,21 +167,20 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
             header.put("predictions", predictions.toString());
             header.put("predictions_format", predictionsFormat);
             failures = run(samples, stderr, s -> score(ds, s, readPrediction(ds, s), matrix));
-        } else if (slide.method() == Method.CLIPTRASE) {
-            failures = runCliptrase(ds, samples, vocabulary, matrix, header, stderr);
         } else {
-            SlideOptions options = options();
-            header.putAll(describe(options));
+            // every method the same way: its options and vocabulary, then one loop over the pipeline's interface
+            Plan plan = slide.method() == Method.CLIPTRASE ? cliptrasePlan(ds, vocabulary, header) : slidePlan(vocabulary, header);
             try (ClipModel clip = model.load(new Progress(stderr, "eval"))) {
                 header.put("model", clip.describe());
-                SlideSegmenter segmenter = new SlideSegmenter(clip, options);
-                segmenter.textFeatures(vocabulary);
+                SegmentationMethod method = plan.options().create(clip);
+                float[][] text = method.textFeatures(plan.vocabulary());
                 failures = run(samples, stderr, s -> {
-                    SlideSegmenter.Result r = segmenter.segment(ImageDecoder.read(s.image(), exif.apply()), vocabulary);
+                    SegmentResult r = method.segment(ImageDecoder.read(s.image(), exif.apply()), plan.vocabulary(), text);
+                    int[] labels = plan.toDataset(r.labels());
                     if (savePredictions != null) {
-                        LabelMapWriter.writePng(savePredictions.resolve(s.id() + ".png"), r.labels(), r.width(), r.height(), ds.numClasses());
+                        LabelMapWriter.writePng(savePredictions.resolve(s.id() + ".png"), labels, r.width(), r.height(), ds.numClasses());
                     }
-                    score(ds, s, new LabelMaps.Map(r.width(), r.height(), r.labels()), matrix);
+                    score(ds, s, new LabelMaps.Map(r.width(), r.height(), labels), matrix);
                 });
             }
         }
@@ -197,6 +195,27 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         stdout.print(md);
         stdout.flush();
         return failures == 0 ? 0 : ClipCli.EXIT_BAD_INPUT;
+    }
+
+    /**
+     * What {@code eval} runs: a method's options and vocabulary, and whether its labels number background last
+     * (CLIPtrase's label C) where the dataset numbers it 0.
+     */
+    private record Plan(MethodOptions options, Vocabulary vocabulary, boolean backgroundLast) {
+        int[] toDataset(int[] labels) {
+            if (!backgroundLast) return labels;
+            int classes = vocabulary.classCount();
+            int[] out = labels.clone();
+            for (int p = 0; p < out.length; p++) out[p] = out[p] >= classes ? 0 : out[p] + 1;
+            return out;
+        }
+    }
+
+    /** A slide method with the dataset's name file (or --classes-file) as it is: class 0 is the dataset's 0. */
+    private Plan slidePlan(Vocabulary names, Map<String, Object> header) throws IOException {
+        SlideOptions options = options();
+        header.putAll(describe(options));
+        return new Plan(options, names, false);
     }
 
     /** The slide protocol: explicit options over the profile, whose default is the method's repository's for this dataset. */
@@ -217,8 +236,7 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
      * size, and the reference's own class lists where the dataset is one of its nine benchmarks.
      * CLIPtrase numbers background last (label C); datasets with a background class number it 0.
      */
-    private int runCliptrase(SegDataset ds, List<SegDataset.Sample> samples, QueryVocabulary names, ConfusionMatrix matrix,
-                             Map<String, Object> header, PrintWriter stderr) throws Exception {
+    private Plan cliptrasePlan(SegDataset ds, Vocabulary names, Map<String, Object> header) throws IOException {
         Vocabulary v = cliptraseVocabulary(ds, names);
         List<String> t = encoding.templates();
         SegmentOptions o = new SegmentOptions(encoding.image.size(336), SegmentOptions.Protocol.FULL, null, null, null,
@@ -231,26 +249,11 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         header.put("class_names", v.name());
         header.put("background_words", v.background().size());
         header.put("templates", t.size());
-        int classes = v.classes().size();
-        try (ClipModel clip = model.load(new Progress(stderr, "eval"))) {
-            header.put("model", clip.describe());
-            Segmenter segmenter = new Segmenter(clip, o);
-            segmenter.textFeatures(v);
-            return run(samples, stderr, s -> {
-                Segmentation r = segmenter.segment(ImageDecoder.read(s.image(), exif.apply()), v);
-                int[] labels = r.labels().clone();
-                if (ds.background()) {
-                    for (int p = 0; p < labels.length; p++) labels[p] = labels[p] >= classes ? 0 : labels[p] + 1;
-                }
-                int w = r.image().width(), h = r.image().height();
-                if (savePredictions != null) LabelMapWriter.writePng(savePredictions.resolve(s.id() + ".png"), labels, w, h, ds.numClasses());
-                score(ds, s, new LabelMaps.Map(w, h, labels), matrix);
-            });
-        }
+        return new Plan(o, v, ds.background());
     }
 
     /** The CLIPtrase reference's class list for its benchmarks; otherwise each class's first name (and "background"). */
-    private Vocabulary cliptraseVocabulary(SegDataset ds, QueryVocabulary names) {
+    private Vocabulary cliptraseVocabulary(SegDataset ds, Vocabulary names) {
         String reference = switch (dataset) {
             case "voc21" -> "VOC21";
             case "voc20" -> "VOC20";
@@ -267,8 +270,8 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
             if (v.classes().size() == own && v.hasBackground() == ds.background()) return v;
         }
         List<String> classes = new ArrayList<>();
-        for (int c = ds.background() ? 1 : 0; c < ds.numClasses(); c++) classes.add(names.className(c));
-        return new Vocabulary(dataset, classes, ds.background() ? List.of("background") : List.of());
+        for (int c = ds.background() ? 1 : 0; c < ds.numClasses(); c++) classes.add(names.labelName(c));
+        return Vocabulary.of(dataset, classes, ds.background() ? List.of("background") : List.of());
     }
 
     private Map<String, Object> describe(SlideOptions o) {

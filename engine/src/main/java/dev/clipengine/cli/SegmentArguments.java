@@ -1,9 +1,7 @@
 package dev.clipengine.cli;
 
 import dev.clipengine.device.BackendSelector;
-import dev.clipengine.segment.QueryVocabulary;
-import dev.clipengine.segment.SegmentOptions;
-import dev.clipengine.segment.SlideOptions;
+import dev.clipengine.segment.MethodOptions;
 import dev.clipengine.segment.Vocabulary;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -19,7 +17,7 @@ import java.util.List;
  * The single-machine {@code segment} command's options, for another front end that runs the same
  * segmentation elsewhere (the Spark job): {@link #mixin()} is that command's own picocli spec less the
  * options named in the constructor (its inputs and outputs), to be added to the other command with
- * {@code CommandSpec.addMixin}; after parsing, {@link #options()} and {@link #vocabulary()} are computed
+ * {@code CommandSpec.addMixin}; after parsing, {@link #methodOptions()} and {@link #vocabulary()} are computed
  * by {@code SegmentCommand}'s own code. So every option {@code segment} has, now or later, parses and
  * means the same in both front ends, with one copy of the parsing.
  */
@@ -51,33 +49,17 @@ public final class SegmentArguments {
         return spec;
     }
 
-    /** {@code --size}, {@code --protocol}, {@code --eps}, …, {@code --templates} as the segment command reads them. */
-    public SegmentOptions options() throws IOException {
-        return command.options();
+    /**
+     * The method and its options as {@code segment} resolves them ({@code --method}, {@code --profile}, then the
+     * explicit protocol options): build it on a model with {@link MethodOptions#create}.
+     */
+    public MethodOptions methodOptions() throws IOException {
+        return command.methodOptions();
     }
 
-    /** {@code --classes}, {@code --vocabulary} or {@code --classes-file}, with {@code --background}. */
+    /** The classes as {@code segment} reads them: {@code --classes}, {@code --vocabulary}, {@code --classes-file} or the profile's. */
     public Vocabulary vocabulary() throws IOException {
         return command.vocabulary();
-    }
-
-    /**
-     * Whether the options select the slide protocol (a method other than cliptrase, a {@code --profile}, or
-     * {@code --protocol slide}); then {@link #slideOptions()} and {@link #queryVocabulary()} apply instead of
-     * {@link #options()} and {@link #vocabulary()}.
-     */
-    public boolean slide() {
-        return command.slide.isSlide(command.protocol);
-    }
-
-    /** The slide-protocol options as {@code segment --method …} resolves them (profile, then explicit options). */
-    public SlideOptions slideOptions() throws IOException {
-        return SlideRun.options(command);
-    }
-
-    /** The slide methods' classes: {@code --classes}, a bundled name file, {@code --classes-file}, or the profile's. */
-    public QueryVocabulary queryVocabulary() throws IOException {
-        return SlideRun.vocabulary(command.classSource, command.slide.profile());
     }
 
     /** Whether to apply the EXIF orientation: true unless {@code --no-exif} (refused with {@code --exif}). */
@@ -99,24 +81,16 @@ public final class SegmentArguments {
     }
 
     /**
-     * Refuses what this front end cannot run: a front end that runs {@link dev.clipengine.segment.Segmenter}
-     * (CLIPtrase, protocols cliptrase and full) calls this before anything else, so that {@code --method},
-     * {@code --profile}, {@code --protocol slide} or {@code --device cuda} (it runs on the CPU) fail in one line instead
-     * of being ignored.
+     * Refuses what this front end cannot run, before anything else, so that it fails in one line instead of being
+     * ignored: {@code --device cuda} (a front end that runs the network on the CPU).
      *
      * @param frontEnd how the error names the caller ("the Spark job")
      */
-    public void requireCliptrase(String frontEnd) {
-        if (command.slide.isSlide(command.protocol)) {
-            throw new IllegalArgumentException(frontEnd + " runs CLIPtrase only (--protocol cliptrase or full); --method "
-                    + command.slide.method().cliName() + " and the slide protocol run with engine.jar segment");
-        }
-        command.slide.refuseSlideOptions();
+    public void requireCpu(String frontEnd) {
         if (BackendSelector.parse(command.model.deviceOption.device).kind().equals("cuda")) {
             throw new IllegalArgumentException(frontEnd + " runs the network on the CPU; --device cuda runs with engine.jar"
                     + " segment");
         }
-        if (command.classSource == null) throw new IllegalArgumentException("give the classes: --classes, --vocabulary or --classes-file");
     }
 
     /** {@code --vision-heads}, null when not given. */

@@ -5,13 +5,11 @@ import dev.clipengine.image.RgbImage;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
 import dev.clipengine.segment.Method;
-import dev.clipengine.segment.Profile;
-import dev.clipengine.segment.QueryVocabulary;
+import dev.clipengine.segment.MethodOptions;
 import dev.clipengine.segment.SegmentOptions;
-import dev.clipengine.segment.Segmentation;
-import dev.clipengine.segment.Segmenter;
+import dev.clipengine.segment.SegmentResult;
+import dev.clipengine.segment.SegmentationMethod;
 import dev.clipengine.segment.SlideOptions;
-import dev.clipengine.segment.SlideSegmenter;
 import dev.clipengine.segment.Vocabulary;
 import dev.clipengine.segmentation.AtomicFiles;
 import dev.clipengine.segmentation.LabelMapWriter;
@@ -28,7 +26,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,7 +54,13 @@ import java.util.stream.Stream;
                         + "(--crop 0: whole image), averaged window logits, softmax with --logit-scale over all names, max over each "
                         + "class's synonyms, --area-thd, --prob-thd -> class 0. --profile NAME (e.g. sclip-voc21, naclip-ade, "
                         + "clearclip-city) sets all of these as the repository does for that dataset; explicit options win. "
-                        + "Label maps are at the original image size; class i is line i of the name file."},
+                        + "Label maps are at the original image size.",
+                "",
+                "Classes, the same for every method: --classes \"road, car|automobile, sky\" (classes separated by commas, a "
+                        + "class's synonyms by |; a class scores the best of its names; the first is its display name). "
+                        + "--classes-file: one class per line, its synonyms separated by commas, '#' comments and blank lines "
+                        + "skipped. --vocabulary: any bundled list with any method. --background: words scored like classes "
+                        + "that all map to one extra label, background."},
         footerHeading = "%nEXAMPLES%n",
         footer = {
                 "  java -jar engine.jar segment --model ViT-B/16 street.jpg \\",
@@ -91,18 +94,20 @@ final class SegmentCommand implements Callable<Integer> {
     List<Path> images;
 
     static final class ClassSource {
-        @Option(names = "--classes", paramLabel = "\"road,car,sky\"", description = "Class names separated by commas.")
+        @Option(names = "--classes", paramLabel = "\"road,car|auto,sky\"",
+                description = "Classes separated by commas; a class's synonyms separated by |.")
         String classes;
 
         @Option(names = "--vocabulary", paramLabel = "NAME",
-                description = "A bundled vocabulary. cliptrase: VOC20, VOC21, COCO80, COCO171, PC59, PC60, PC459, ADE150, ADEFULL "
-                        + "(the CLIPtrase reference's lists). Slide methods: the SCLIP name files voc21, voc20, pc60, pc59, object, "
-                        + "stuff, city, ade, and camvid (default: the --profile's dataset).")
+                description = "A bundled vocabulary, with any method: the CLIPtrase reference's lists VOC20, VOC21, COCO80, COCO171, "
+                        + "PC59, PC60, PC459, ADE150, ADEFULL and the SCLIP/NACLIP name files voc21, voc20, pc60, pc59, object, "
+                        + "stuff, city, ade, and camvid (default: the --profile's dataset). A name both have (voc21, pc60, …) "
+                        + "is the method's own reference's list.")
         String vocabulary;
 
         @Option(names = "--classes-file", paramLabel = "FILE",
-                description = "cliptrase: one class name per line ('#' comments and blank lines skipped). Slide methods: the "
-                        + "SCLIP name-file format, one class per line, synonyms separated by \", \".")
+                description = "One class per line, its synonyms separated by commas ('#' comments and blank lines skipped): "
+                        + "the SCLIP name-file format.")
         Path classesFile;
     }
 
@@ -153,10 +158,7 @@ final class SegmentCommand implements Callable<Integer> {
         requireFolder(out, "--out");
         boolean upright = exif.apply();
         List<Path> given = imageArguments();
-        if (slide.isSlide(protocol)) return new SlideRun(this).call();
-        slide.refuseSlideOptions();
-        if (classSource == null) throw new IllegalArgumentException("give the classes: --classes, --vocabulary or --classes-file");
-        SegmentOptions options = options();
+        MethodOptions options = methodOptions();
         Vocabulary vocabulary = vocabulary();
         List<Path> inputs = expandImages(given);
         checkStems(inputs);
@@ -168,14 +170,15 @@ final class SegmentCommand implements Callable<Integer> {
         boolean one = runnable.size() == 1;
         Progress steps = new Progress(stderr, "segment");
         try (ClipModel clip = model.load(steps)) {
-            Segmenter segmenter = new Segmenter(clip, options);
-            if (!one) stderr.printf("segment: %d images, %d classes%s%n", runnable.size(), vocabulary.classes().size(),
+            SegmentationMethod method = options.create(clip);
+            if (!one) stderr.printf("segment: %d images, method %s, %d classes (%d names)%s%n", runnable.size(),
+                    options.method().cliName(), vocabulary.classCount(), vocabulary.textRows().size() - vocabulary.background().size(),
                     vocabulary.hasBackground() ? " + " + vocabulary.background().size() + " background words" : "");
             // once for the batch, before the first image: its time is the first image's "text" timing, where
             // a cached lookup would otherwise show a few milliseconds for what took most of a short run
             long t0 = System.nanoTime();
             float[][] text = steps.step("computing text features (" + vocabulary.textRows().size() + " names x "
-                    + options.templates().size() + " templates)", () -> segmenter.textFeatures(vocabulary));
+                    + options.templates().size() + " templates)", () -> method.textFeatures(vocabulary));
             double textMs = (System.nanoTime() - t0) / 1e6;
             long start = System.nanoTime();
             boolean textShown = false;   // by the first image written (one that fails shows nothing)
@@ -183,8 +186,8 @@ final class SegmentCommand implements Callable<Integer> {
                 Path img = runnable.get(i);
                 try {
                     RgbImage rgb = ImageDecoder.read(img, upright);
-                    Segmentation s = one ? steps.step("segmenting " + img.getFileName() + " (" + rgb.width() + "x" + rgb.height() + ")",
-                            () -> segmenter.segment(rgb, vocabulary, text)) : segmenter.segment(rgb, vocabulary, text);
+                    SegmentResult s = one ? steps.step("segmenting " + img.getFileName() + " (" + rgb.width() + "x" + rgb.height() + ")",
+                            () -> method.segment(rgb, vocabulary, text)) : method.segment(rgb, vocabulary, text);
                     Map<String, Double> timings = !textShown ? withTextTime(s.timingsMs(), textMs) : s.timingsMs();
                     String summary = one ? steps.step("writing " + stem(img) + ".* to " + out, () -> write(img, s, options, timings))
                             : write(img, s, options, timings);
@@ -249,6 +252,30 @@ final class SegmentCommand implements Callable<Integer> {
         return m;
     }
 
+    /**
+     * The method and its options, as {@code --method}, {@code --profile} and the protocol options resolve them;
+     * options of another method's protocol are refused in one line rather than ignored.
+     */
+    MethodOptions methodOptions() throws IOException {
+        if (slide.isSlide(protocol)) return slideOptions();
+        slide.refuseSlideOptions();
+        return options();
+    }
+
+    /** The slide options of this command; CLIPtrase-only options are refused in one line. */
+    SlideOptions slideOptions() throws IOException {
+        List<String> cliptraseOnly = new ArrayList<>();
+        if (eps != null) cliptraseOnly.add("--eps");
+        if (minSamples != null) cliptraseOnly.add("--min-samples");
+        if (clsReweight != null) cliptraseOnly.add("--cls-reweight");
+        if (!cliptraseOnly.isEmpty()) {
+            throw new IllegalArgumentException(String.join(", ", cliptraseOnly) + " apply to --method cliptrase only");
+        }
+        return slide.resolve(protocol, encoding.image.size, encoding.image.interpolation(PositionalInterpolation.CLIPTRASE),
+                encoding.templates());
+    }
+
+    /** CLIPtrase's options ({@code --method cliptrase}). */
     SegmentOptions options() throws IOException {
         SegmentOptions.Protocol p = switch (protocol == null ? "cliptrase" : protocol.toLowerCase(Locale.ROOT)) {
             case "cliptrase" -> SegmentOptions.Protocol.CLIPTRASE;
@@ -264,26 +291,29 @@ final class SegmentCommand implements Callable<Integer> {
                 encoding.image.interpolation(PositionalInterpolation.CLIPTRASE), encoding.templates());
     }
 
+    /**
+     * The classes, one syntax for every method (docs/pipeline.md "Vocabulary"): {@code --classes},
+     * {@code --vocabulary} (the method's own list of that name first), {@code --classes-file}, or the {@code --profile}'s
+     * dataset; {@code --background} replaces the background words.
+     */
     Vocabulary vocabulary() throws IOException {
-        if (classSource.vocabulary != null) {
-            Vocabulary v = Vocabulary.named(classSource.vocabulary);
-            return background == null ? v : new Vocabulary(v.name(), v.classes(), Vocabulary.backgroundWords(background));
-        }
-        String classes;
-        if (classSource.classes != null) {
-            classes = classSource.classes;
+        Method m = slide.method();
+        Vocabulary v;
+        if (classSource == null) {
+            String fromProfile = m == Method.CLIPTRASE ? null : slide.profile().vocabulary();
+            if (fromProfile == null) {
+                throw new IllegalArgumentException("give the classes: --classes, --vocabulary or --classes-file"
+                        + (m == Method.CLIPTRASE ? "" : " or a --profile"));
+            }
+            v = Vocabulary.named(fromProfile, m);
+        } else if (classSource.vocabulary != null) {
+            v = Vocabulary.named(classSource.vocabulary, m);
+        } else if (classSource.classesFile != null) {
+            v = Vocabulary.read(classSource.classesFile);
         } else {
-            List<String> lines = new ArrayList<>();
-            for (String line : Files.readAllLines(classSource.classesFile, StandardCharsets.UTF_8)) {
-                if (!line.isBlank() && !line.strip().startsWith("#")) lines.add(line.strip());
-            }
-            if (lines.isEmpty()) throw new IllegalArgumentException(classSource.classesFile + ": no class names");
-            if (lines.size() != lines.stream().distinct().count()) {
-                throw new IllegalArgumentException(classSource.classesFile + ": duplicate class names");
-            }
-            return new Vocabulary("custom", lines, background == null ? List.of() : Vocabulary.backgroundWords(background));
+            return Vocabulary.parse(classSource.classes, background);
         }
-        return Vocabulary.parse(classes, background);
+        return background == null ? v : v.withBackground(Vocabulary.backgroundWords(background));
     }
 
     /**
@@ -343,11 +373,10 @@ final class SegmentCommand implements Callable<Integer> {
         Files.deleteIfExists(record);
     }
 
-    private String write(Path img, Segmentation s, SegmentOptions options, Map<String, Double> timings) throws IOException {
+    private String write(Path img, SegmentResult s, MethodOptions options, Map<String, Double> timings) throws IOException {
         String stem = stem(img);
-        int w = s.image().width(), h = s.image().height(), labelCount = s.vocabulary().labelCount();
-        String[] names = new String[labelCount];
-        for (int i = 0; i < labelCount; i++) names[i] = s.vocabulary().labelName(i);
+        int w = s.width(), h = s.height();
+        String[] names = s.labelNames();
         // the JSON is the stem's completion record: written last, and removed before the other files are
         // replaced, so a stem with a .json is complete even when an earlier run was killed half-way
         SegmentCommand.startStem(out, stem);
@@ -355,14 +384,11 @@ final class SegmentCommand implements Callable<Integer> {
         OverlayRenderer.writePng(out.resolve(stem + ".overlay.png"), s.image().rgb(), w, h, s.labels(), names);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("image", img.toString());
+        j.put("method", options.method().cliName());
         j.put("classes", List.of(names));
-        j.put("size", options.size());
-        j.put("protocol", options.protocol().name().toLowerCase(Locale.ROOT));
         j.put("width", w);
         j.put("height", h);
-        j.put("grid", new int[] {s.gridH(), s.gridW()});
-        j.put("clusters", s.clusters());
-        j.put("noise_patches", s.noisePatches());
+        j.putAll(s.details());
         j.put("class_fractions", s.classFractions());
         j.put("timings_ms", timings);
         String text = Json.write(j);

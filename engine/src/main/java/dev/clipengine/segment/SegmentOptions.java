@@ -1,5 +1,6 @@
 package dev.clipengine.segment;
 
+import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
 
 import java.util.List;
@@ -19,7 +20,8 @@ import java.util.List;
  * @param templates     prompt templates, each with one "{}"
  */
 public record SegmentOptions(int size, Protocol protocol, Double eps, Integer minSamples, Boolean clsReweight,
-                             DenoiseMode denoise, PositionalInterpolation posInterp, List<String> templates) {
+                             DenoiseMode denoise, PositionalInterpolation posInterp, List<String> templates)
+        implements MethodOptions {
 
     public enum Protocol { CLIPTRASE, FULL }
 
@@ -35,6 +37,16 @@ public record SegmentOptions(int size, Protocol protocol, Double eps, Integer mi
         if (templates.isEmpty()) throw new IllegalArgumentException("no prompt templates");
         if (eps != null && !(eps > 0 && Double.isFinite(eps))) throw new IllegalArgumentException("--eps must be a positive number, got " + eps);
         if (minSamples != null && minSamples < 1) throw new IllegalArgumentException("--min-samples must be at least 1, got " + minSamples);
+    }
+
+    @Override
+    public Method method() {
+        return Method.CLIPTRASE;
+    }
+
+    @Override
+    public SegmentationMethod create(ClipModel model) {
+        return new CliptraseMethod(new Segmenter(model, this));
     }
 
     public static SegmentOptions defaults() {

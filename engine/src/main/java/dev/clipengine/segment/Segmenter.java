@@ -5,7 +5,6 @@ import dev.clipengine.image.RgbImage;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.VisionOutput;
 import dev.clipengine.model.VisionRequest;
-import dev.clipengine.model.ZeroShot;
 import dev.clipengine.segmentation.ClusterVoting;
 import dev.clipengine.segmentation.Dbscan;
 import dev.clipengine.segmentation.Denoise;
@@ -25,7 +24,7 @@ import java.util.Map;
 public final class Segmenter {
 
     /** The reference multiplies the cosine logits by a literal 100 (OpenAI's exp(logit_scale)). */
-    static final float LOGIT_SCALE = 100f;
+    public static final float LOGIT_SCALE = 100f;
 
     private final ClipModel model;
     private final SegmentOptions options;
@@ -42,7 +41,7 @@ public final class Segmenter {
 
     /** Class text features for the vocabulary (prompt-ensembled, cached per model and vocabulary). */
     public float[][] textFeatures(Vocabulary vocabulary) {
-        return TextFeatures.of(model, vocabulary.textRows(), options.templates());
+        return TextFeatures.of(model, vocabulary, options.templates());
     }
 
     public Segmentation segment(RgbImage original, Vocabulary vocabulary) {
@@ -78,20 +77,13 @@ public final class Segmenter {
         long t2 = System.nanoTime();
         timings.put("network", ms(t2 - t1));
 
-        int gh = out.gridH(), gw = out.gridW(), n = gh * gw, e = out.embedDim(), rows = text.length;
-        float[] features = out.tokens();
-        // every token L2-normalized (spec §3.2), then patch logits [rows × gh × gw], class-major
-        float[] cls = ZeroShot.normalized(java.util.Arrays.copyOfRange(features, 0, e));
-        float[] logits = new float[rows * n];
-        for (int p = 0; p < n; p++) {
-            float[] f = ZeroShot.normalized(java.util.Arrays.copyOfRange(features, (1 + p) * e, (2 + p) * e));
-            for (int c = 0; c < rows; c++) logits[c * n + p] = LOGIT_SCALE * dot(f, text[c]);
-        }
-        float[] classWeights = null;
-        if (options.effectiveClsReweight(vocabulary)) {
-            classWeights = new float[rows];
-            for (int c = 0; c < rows; c++) classWeights[c] = LOGIT_SCALE * dot(cls, text[c]);
-        }
+        int gh = out.gridH(), gw = out.gridW(), n = gh * gw;
+        // every token L2-normalized (spec §3.2), then patch logits [rows × gh × gw], class-major; a class with
+        // synonyms scores the best of its names (docs/pipeline.md "Vocabulary"), background rows stay rows
+        float[] logits = vocabulary.maxOverSynonyms(PatchLogits.of(out, text, PatchLogits.Precision.FLOAT, LOGIT_SCALE), n);
+        float[] classWeights = options.effectiveClsReweight(vocabulary)
+                ? vocabulary.maxOverSynonyms(PatchLogits.cls(out, text, PatchLogits.Precision.FLOAT, LOGIT_SCALE), 1) : null;
+        int rows = vocabulary.classCount() + vocabulary.background().size();
 
         int tokens = n + 1;
         float[] m;
@@ -145,12 +137,6 @@ public final class Segmenter {
                     + " input, larger than " + maxSide + "; use --protocol cliptrase or a smaller --size");
         }
         return ClipPreprocess.resizeBicubic(img, outW, outH);
-    }
-
-    private static float dot(float[] a, float[] b) {
-        float s = 0;
-        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
-        return s;
     }
 
     private static double ms(long nanos) {

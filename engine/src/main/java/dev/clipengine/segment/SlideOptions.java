@@ -1,5 +1,6 @@
 package dev.clipengine.segment;
 
+import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
 
 import java.util.List;
@@ -20,7 +21,7 @@ import java.util.List;
  */
 public record SlideOptions(Method method, double sigma, int shortSide, int maxLong, int crop, int stride,
                            float logitScale, float probThd, Float areaThd, boolean twoStepWhole, boolean padToPatch,
-                           PositionalInterpolation posInterp, List<String> templates) {
+                           PositionalInterpolation posInterp, List<String> templates) implements MethodOptions {
 
     public SlideOptions {
         templates = List.copyOf(templates);
@@ -38,6 +39,16 @@ public record SlideOptions(Method method, double sigma, int shortSide, int maxLo
         if (!(probThd >= 0 && probThd <= 1)) throw new IllegalArgumentException("--prob-thd must be in [0, 1], got " + probThd);
         if (areaThd != null && !(areaThd >= 0 && areaThd <= 1)) throw new IllegalArgumentException("--area-thd must be in [0, 1], got " + areaThd);
         if (method == Method.NACLIP && !(sigma > 0 && Double.isFinite(sigma))) throw new IllegalArgumentException("--sigma must be positive, got " + sigma);
+    }
+
+    /** The method's dense features: the ViT with the method's last block (training-free-methods.md §2). */
+    public DenseFeatures denseFeatures() {
+        return DenseFeatures.lastBlock(posInterp, method.lastBlock(sigma));
+    }
+
+    @Override
+    public SegmentationMethod create(ClipModel model) {
+        return new SlideMethod(new SlideSegmenter(model, this));
     }
 
     public boolean wholeImage() {

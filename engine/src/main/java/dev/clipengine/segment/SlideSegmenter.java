@@ -3,9 +3,7 @@ package dev.clipengine.segment;
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.kernels.Resample;
 import dev.clipengine.model.ClipModel;
-import dev.clipengine.model.LastBlock;
 import dev.clipengine.model.VisionOutput;
-import dev.clipengine.model.VisionRequest;
 import dev.clipengine.segmentation.OpenCvResize;
 import dev.clipengine.segmentation.SlideGeometry;
 import dev.clipengine.segmentation.SlideGeometry.Window;
@@ -16,8 +14,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The training-free methods under the slide protocol (docs/training-free-methods.md §3, §4): the method is only the
- * ViT's last block ({@link Method#lastBlock}); the protocol is {@link SlideOptions}.
+ * The slide-protocol runner of the training-free methods (docs/training-free-methods.md §3, §4): the protocol is
+ * {@link SlideOptions}; the method is its {@link DenseFeatures} strategy (for the six methods of the spec only the ViT's
+ * last block, {@link Method#lastBlock}), given to the constructor, so a new method plugs in without a copy of the
+ * protocol (docs/pipeline.md).
  *
  * <p>Stateless apart from the model and options: safe to use from several threads on one loaded model.
  */
@@ -31,13 +31,18 @@ public final class SlideSegmenter {
 
     private final ClipModel model;
     private final SlideOptions options;
-    private final LastBlock lastBlock;
+    private final DenseFeatures dense;
     private final int patch;
 
     public SlideSegmenter(ClipModel model, SlideOptions options) {
+        this(model, options, options.denseFeatures());
+    }
+
+    /** The protocol of {@code options} around another method's dense features. */
+    public SlideSegmenter(ClipModel model, SlideOptions options, DenseFeatures dense) {
         this.model = model;
         this.options = options;
-        this.lastBlock = options.method().lastBlock(options.sigma());
+        this.dense = dense;
         this.patch = model.config().patchSize();
         if (options.crop() > 0 && options.crop() < patch) {
             throw new IllegalArgumentException("--crop " + options.crop() + " is smaller than the patch size " + patch);
@@ -49,25 +54,31 @@ public final class SlideSegmenter {
     }
 
     /** One query feature per name (prompt-ensembled, cached per model and vocabulary). */
-    public float[][] textFeatures(QueryVocabulary vocabulary) {
-        return TextFeatures.of(model, vocabulary.queries(), options.templates());
+    public float[][] textFeatures(Vocabulary vocabulary) {
+        return TextFeatures.of(model, vocabulary, options.templates());
     }
 
     /** The result of one image. */
-    public record Result(QueryVocabulary vocabulary, int width, int height, int[] labels, int resizedWidth, int resizedHeight,
+    public record Result(Vocabulary vocabulary, int width, int height, int[] labels, int resizedWidth, int resizedHeight,
                          int windows, Map<String, Double> timingsMs) {
     }
 
-    public Result segment(RgbImage original, QueryVocabulary vocabulary) {
+    public Result segment(RgbImage original, Vocabulary vocabulary) {
+        return segment(original, vocabulary, null);
+    }
+
+    /** As {@link #segment(RgbImage, Vocabulary)} with the text features given ({@link #textFeatures}; null: computed). */
+    public Result segment(RgbImage original, Vocabulary vocabulary, float[][] textFeatures) {
         Map<String, Double> timings = new LinkedHashMap<>();
         long t0 = System.nanoTime();
-        float[][] text = textFeatures(vocabulary);
+        float[][] text = textFeatures != null ? checkedText(textFeatures, vocabulary) : textFeatures(vocabulary);
         long t1 = System.nanoTime();
         timings.put("text", ms(t1 - t0));
         RgbImage resized = rescale(original);
         int h = resized.height(), w = resized.width(), q = text.length;
         float[] pixels = normalize(resized);
-        SlidePostprocess post = new SlidePostprocess(vocabulary.queryClass(), vocabulary.classCount(), options.logitScale(),
+        // background words, if any, are one more label after the classes (the name files keep background as class 0)
+        SlidePostprocess post = new SlidePostprocess(vocabulary.rowLabels(), vocabulary.labelCount(), options.logitScale(),
                 options.probThd(), options.areaThd());
         int[] labels;
         int windows;
@@ -94,6 +105,15 @@ public final class SlideSegmenter {
         timings.put("postprocess", ms(t3 - t2));
         timings.put("total", ms(t3 - t0));
         return new Result(vocabulary, original.width(), original.height(), labels, w, h, windows, timings);
+    }
+
+    private float[][] checkedText(float[][] text, Vocabulary vocabulary) {
+        int rows = vocabulary.textRows().size(), dim = model.config().embedDim();
+        if (text.length != rows) throw new IllegalArgumentException("text features have " + text.length + " rows, the vocabulary " + rows);
+        for (float[] r : text) {
+            if (r.length != dim) throw new IllegalArgumentException("text feature of width " + r.length + ", the model embeds in " + dim);
+        }
+        return text;
     }
 
     /** mmcv {@code imrescale} to (maxLong, S) with OpenCV's uint8 bilinear (channel order does not matter). */
@@ -194,28 +214,8 @@ public final class SlideSegmenter {
                 System.arraycopy(pixels, (c * h + b.y1() + y) * w + b.x1(), input, (c * netH + padTop + y) * netW + padLeft, copyW);
             }
         }
-        VisionOutput out = model.vision().forward(input, netH, netW, VisionRequest.of(options.posInterp(), lastBlock));
-        return new Grid(patchLogits(out, text), out.gridH(), out.gridW(), padTop, padLeft, inH, inW);
-    }
-
-    /** {@code [Q, gh, gw]} cosines of the L2-normalized patch features (CLS dropped) with the query features. */
-    static float[] patchLogits(VisionOutput out, float[][] text) {
-        int n = out.gridH() * out.gridW(), e = out.embedDim(), q = text.length;
-        float[] tokens = out.tokens(), logits = new float[q * n], f = new float[e];
-        for (int p = 0; p < n; p++) {
-            int off = (1 + p) * e;
-            double ss = 0;
-            for (int c = 0; c < e; c++) ss += (double) tokens[off + c] * tokens[off + c];
-            float norm = (float) Math.sqrt(ss);
-            for (int c = 0; c < e; c++) f[c] = tokens[off + c] / norm;
-            for (int j = 0; j < q; j++) {
-                double dot = 0;
-                float[] t = text[j];
-                for (int c = 0; c < e; c++) dot += (double) f[c] * t[c];
-                logits[j * n + p] = (float) dot;
-            }
-        }
-        return logits;
+        VisionOutput out = dense.forward(model, input, netH, netW);
+        return new Grid(PatchLogits.of(out, text, PatchLogits.Precision.DOUBLE, 1f), out.gridH(), out.gridW(), padTop, padLeft, inH, inW);
     }
 
     /** The L2-normalized patch features of the whole resized image, {@code [gh·gw, embed]} (for conformance checks). */
@@ -225,16 +225,7 @@ public final class SlideSegmenter {
         for (int c = 0; c < 3; c++) {
             for (int y = 0; y < netH; y++) System.arraycopy(pixels, (c * h + y) * w, input, (c * netH + y) * netW, netW);
         }
-        VisionOutput out = model.vision().forward(input, netH, netW, VisionRequest.of(options.posInterp(), lastBlock));
-        int n = out.gridH() * out.gridW(), e = out.embedDim();
-        float[] f = new float[n * e];
-        for (int p = 0; p < n; p++) {
-            double ss = 0;
-            for (int c = 0; c < e; c++) ss += (double) out.tokens()[(1 + p) * e + c] * out.tokens()[(1 + p) * e + c];
-            float norm = (float) Math.sqrt(ss);
-            for (int c = 0; c < e; c++) f[p * e + c] = out.tokens()[(1 + p) * e + c] / norm;
-        }
-        return f;
+        return PatchLogits.normalizedPatches(dense.forward(model, input, netH, netW));
     }
 
     private int ceilTo(int v) {

@@ -26,6 +26,14 @@ public final class TextFeatures {
     private TextFeatures() {
     }
 
+    /**
+     * The text features of a vocabulary: one row per {@link Vocabulary#textRows() text row}. Every method computes
+     * its text features here (docs/pipeline.md), so this is where a cache or another text path hooks in.
+     */
+    public static float[][] of(ClipModel model, Vocabulary vocabulary, List<String> templates) {
+        return of(model, vocabulary.textRows(), templates);
+    }
+
     /** One unit-norm feature row per name (cached; the returned rows must not be modified). */
     public static float[][] of(ClipModel model, List<String> names, List<String> templates) {
         Key key = new Key(List.copyOf(names), List.copyOf(templates));

@@ -107,13 +107,8 @@ final class FormOptions {
         SegmentArguments arguments = new SegmentArguments("--image", "--out", "--model");
         // a value such as "--size" given as a class name stays a value, as '=' says
         new CommandLine(arguments.mixin()).setAllowOptionsAsOptionParameters(true).parseArgs(key.toArray(String[]::new));
-        SegmentRequest.Plan plan;
-        if (arguments.slide()) {
-            plan = new SegmentRequest.Slide(arguments.slideOptions(), arguments.queryVocabulary());
-        } else {
-            arguments.requireCliptrase("serve");
-            plan = new SegmentRequest.Cliptrase(arguments.options(), arguments.vocabulary());
-        }
+        arguments.requireCpu("serve");
+        SegmentRequest.Plan plan = new SegmentRequest.Plan(arguments.methodOptions(), arguments.vocabulary());
         synchronized (PLANS) {
             PLANS.put(key, plan);
         }

@@ -1,8 +1,6 @@
 package dev.clipengine.serve;
 
-import dev.clipengine.segment.QueryVocabulary;
-import dev.clipengine.segment.SegmentOptions;
-import dev.clipengine.segment.SlideOptions;
+import dev.clipengine.segment.MethodOptions;
 import dev.clipengine.segment.Vocabulary;
 
 /**
@@ -20,21 +18,9 @@ record SegmentRequest(byte[] image, String filename, boolean exif, Plan plan, Ou
     /** What the reply holds: the JSON with both PNGs, or one PNG alone ({@code ?output=labels|overlay}). */
     enum Output { JSON, LABELS, OVERLAY }
 
-    /** CLIPtrase (protocols cliptrase and full) or a slide-protocol method. */
-    sealed interface Plan permits Cliptrase, Slide {
-        String method();
-    }
-
-    record Cliptrase(SegmentOptions options, Vocabulary vocabulary) implements Plan {
-        @Override
-        public String method() {
-            return "cliptrase";
-        }
-    }
-
-    record Slide(SlideOptions options, QueryVocabulary vocabulary) implements Plan {
-        @Override
-        public String method() {
+    /** Which method, with which options, on which classes: any method, the same way (docs/pipeline.md). */
+    record Plan(MethodOptions options, Vocabulary vocabulary) {
+        String method() {
             return options.method().cliName();
         }
     }

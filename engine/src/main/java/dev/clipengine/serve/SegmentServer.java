@@ -6,7 +6,6 @@ import com.sun.net.httpserver.HttpServer;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.segment.Method;
 import dev.clipengine.segment.Profile;
-import dev.clipengine.segment.QueryVocabulary;
 import dev.clipengine.segment.Vocabulary;
 import dev.clipengine.weights.ClipConfig;
 import dev.clipengine.weights.Json;
@@ -244,7 +243,7 @@ public final class SegmentServer implements AutoCloseable {
         m.put("profiles", Profile.names());
         Map<String, Object> vocabularies = new LinkedHashMap<>();
         vocabularies.put("cliptrase", new ArrayList<>(Vocabulary.bundled().keySet()));
-        vocabularies.put("slide", QueryVocabulary.names());
+        vocabularies.put("slide", Vocabulary.nameFiles());
         m.put("vocabularies", vocabularies);
         m.put("options", FormOptions.optionParts());
         Map<String, Object> limits = new LinkedHashMap<>();

@@ -97,10 +97,10 @@ class MethodsConformanceTest {
 
     @Test
     void queryFeaturesMatch() throws IOException {
-        QueryVocabulary v = QueryVocabulary.bundled("voc21");
-        assertEquals(Json.parse(golden.metadata().get("queries")), v.queries());
+        Vocabulary v = Vocabulary.nameFile("voc21");
+        assertEquals(Json.parse(golden.metadata().get("queries")), v.textRows());
         List<?> qc = (List<?>) Json.parse(golden.metadata().get("query_class"));
-        assertArrayEquals(qc.stream().mapToInt(o -> ((Number) o).intValue()).toArray(), v.queryClass());
+        assertArrayEquals(qc.stream().mapToInt(o -> ((Number) o).intValue()).toArray(), v.rowLabels());
         float[][] t = new SlideSegmenter(model, options("sclip", "sclip")).textFeatures(v);
         assertClose(golden.tensor("text.voc21_queries").toFloatArray(), SegmentConformanceTest.flatten(t), 1e-4f, "text.voc21_queries");
     }
@@ -128,7 +128,7 @@ class MethodsConformanceTest {
             assertEquals(List.of((long) b.y1(), (long) b.x1(), (long) b.y2(), (long) b.x2()), expectedBoxes.get(i), "window " + i);
         }
         float[] logits = s.slideLogits(SlideSegmenter.normalize(r), r.height(), r.width(), boxes,
-                s.textFeatures(QueryVocabulary.bundled("voc21")));
+                s.textFeatures(Vocabulary.nameFile("voc21")));
         float[] expected = golden.tensor("sclip.slide.logits_resized").toFloatArray();
         System.out.printf("sclip.slide.logits_resized: max |diff| %.3g%n", Fixtures.maxAbsDiff(expected, logits));
         assertClose(expected, logits, 1e-4f, "sclip.slide.logits_resized");
@@ -139,7 +139,7 @@ class MethodsConformanceTest {
     void labelMapsMatchWhereDecided(String method) throws IOException {
         for (String profile : new String[] {"sclip", "naclip"}) {
             String key = method + ".slide." + profile;
-            SlideSegmenter.Result r = new SlideSegmenter(model, options(method, profile)).segment(input, QueryVocabulary.bundled("voc21"));
+            SlideSegmenter.Result r = new SlideSegmenter(model, options(method, profile)).segment(input, Vocabulary.nameFile("voc21"));
             assertEquals(input.width(), r.width());
             assertEquals(input.height(), r.height());
             int[] ties = compareWhereDecided(golden, key, r.labels());

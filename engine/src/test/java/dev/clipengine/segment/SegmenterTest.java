@@ -109,7 +109,7 @@ class SegmenterTest {
     void aThousandClassesAndBackgroundWords() {
         List<String> names = new ArrayList<>();
         for (int i = 0; i < 1000; i++) names.add("class number " + i);
-        Vocabulary v = new Vocabulary("custom", names, List.of("sky", "wall"));
+        Vocabulary v = Vocabulary.of("custom", names, List.of("sky", "wall"));
         Segmenter s = new Segmenter(model, new SegmentOptions(128, SegmentOptions.Protocol.CLIPTRASE, 0.3, 3, null,
                 SegmentOptions.DenoiseMode.CLS_ROW, SegmentOptions.defaults().posInterp(), List.of("a photo of a {}.")));
         Segmentation out = s.segment(noise(100, 100, 6), v);

@@ -2,6 +2,8 @@ package dev.clipengine.serve;
 
 import dev.clipengine.segment.Method;
 import dev.clipengine.segment.SegmentOptions;
+import dev.clipengine.segment.SlideOptions;
+import dev.clipengine.segment.Vocabulary;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -30,11 +32,25 @@ class FormOptionsTest {
         return FormOptions.parse(parts(nameValue), SegmentRequest.Output.JSON);
     }
 
+    /** A plan whose options must be CLIPtrase's. */
+    private record Cliptrase(SegmentOptions options, Vocabulary vocabulary) {
+        Cliptrase(SegmentRequest.Plan p) {
+            this(assertInstanceOf(SegmentOptions.class, p.options()), p.vocabulary());
+        }
+    }
+
+    /** A plan whose options must be a slide method's. */
+    private record Slide(SlideOptions options, Vocabulary vocabulary) {
+        Slide(SegmentRequest.Plan p) {
+            this(assertInstanceOf(SlideOptions.class, p.options()), p.vocabulary());
+        }
+    }
+
     @Test
     void cliptraseOptions() {
         SegmentRequest r = parse("classes", "road, car", "size", "224", "eps", "0.9", "min-samples", "4", "protocol", "full",
                 "cls_reweight", "false", "exif", "true", "background", "wall, floor");
-        var c = assertInstanceOf(SegmentRequest.Cliptrase.class, r.plan());
+        var c = new Cliptrase(r.plan());
         assertEquals(224, c.options().size());
         assertEquals(0.9, c.options().effectiveEps());
         assertEquals(4, c.options().effectiveMinSamples());
@@ -49,7 +65,7 @@ class FormOptionsTest {
 
     @Test
     void defaultsAreSegmentsDefaults() {
-        var c = assertInstanceOf(SegmentRequest.Cliptrase.class, parse("vocabulary", "voc20").plan());
+        var c = new Cliptrase(parse("vocabulary", "voc20").plan());
         assertEquals(336, c.options().size());
         assertEquals(1.1, c.options().effectiveEps());
         assertEquals(7, c.options().effectiveMinSamples());
@@ -61,7 +77,7 @@ class FormOptionsTest {
 
     @Test
     void slideOptionsAndProfile() {
-        var s = assertInstanceOf(SegmentRequest.Slide.class,
+        var s = new Slide(
                 parse("method", "naclip", "classes", "a, b", "size", "96", "crop", "64", "stride", "32", "sigma", "3", "prob_thd", "0.2").plan());
         assertEquals(Method.NACLIP, s.options().method());
         assertEquals(96, s.options().shortSide());
@@ -70,7 +86,7 @@ class FormOptionsTest {
         assertEquals(3.0, s.options().sigma());
         assertEquals(0.2f, s.options().probThd());
         assertEquals(2, s.vocabulary().classCount());
-        var p = assertInstanceOf(SegmentRequest.Slide.class, parse("profile", "sclip-voc21").plan());
+        var p = new Slide(parse("profile", "sclip-voc21").plan());
         assertEquals(Method.SCLIP, p.options().method());
         assertEquals(21, p.vocabulary().classCount());
     }

@@ -5,7 +5,7 @@ import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.RandomWeights;
 import dev.clipengine.model.VisionOutput;
 import dev.clipengine.model.VisionRequest;
-import dev.clipengine.model.ZeroShot;
+import dev.clipengine.segment.PatchLogits;
 import dev.clipengine.segment.SegmentOptions;
 import dev.clipengine.segment.Segmentation;
 import dev.clipengine.segment.Segmenter;
@@ -27,7 +27,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -59,6 +58,8 @@ public class SegmentBenchmark {
     private float[] pixels, logits, w, denoised;
     private int[] labels;
     private int grid;
+    private VisionOutput lastOutput;
+    private float[][] lastText;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -72,17 +73,12 @@ public class SegmentBenchmark {
         pixels = Models.pixels(size);
         VisionOutput out = network();
         grid = out.gridH();
-        int n = grid * grid, e = out.embedDim();
-        logits = new float[text.length * n];
-        for (int p = 0; p < n; p++) {
-            float[] f = ZeroShot.normalized(Arrays.copyOfRange(out.tokens(), (1 + p) * e, (2 + p) * e));
-            for (int c = 0; c < text.length; c++) {
-                float s = 0;
-                for (int i = 0; i < e; i++) s += f[i] * text[c][i];
-                logits[c * n + p] = 100 * s;
-            }
-        }
+        int n = grid * grid;
+        // the pipeline's own patch-logits stage, with CLIPtrase's precision and scale
+        logits = PatchLogits.of(out, text, PatchLogits.Precision.FLOAT, Segmenter.LOGIT_SCALE);
         w = out.correlation();
+        lastOutput = out;
+        lastText = text;
         denoised = Denoise.clsRow(w, n + 1);
         labels = Dbscan.fit(denoised, n, n, segmenter.options().effectiveEps(), segmenter.options().effectiveMinSamples());
     }
@@ -95,6 +91,12 @@ public class SegmentBenchmark {
     @Benchmark
     public VisionOutput network() {
         return clip.vision().forward(pixels, size, size, VisionRequest.cliptrase(segmenter.options().posInterp()));
+    }
+
+    /** The patch-logits stage alone (every method's; CLIPtrase's float32 precision). */
+    @Benchmark
+    public float[] patchLogits() {
+        return PatchLogits.of(lastOutput, lastText, PatchLogits.Precision.FLOAT, Segmenter.LOGIT_SCALE);
     }
 
     @Benchmark

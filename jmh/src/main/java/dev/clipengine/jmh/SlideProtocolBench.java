@@ -5,7 +5,7 @@ import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.RandomWeights;
 import dev.clipengine.segment.Method;
 import dev.clipengine.segment.Profile;
-import dev.clipengine.segment.QueryVocabulary;
+import dev.clipengine.segment.Vocabulary;
 import dev.clipengine.segment.SlideSegmenter;
 import dev.clipengine.weights.DType;
 import dev.clipengine.weights.SafetensorsWriter;
@@ -55,7 +55,7 @@ public class SlideProtocolBench {
 
     private ClipModel model;
     private SlideSegmenter segmenter;
-    private QueryVocabulary vocabulary;
+    private Vocabulary vocabulary;
     private RgbImage image;
 
     @Setup(Level.Trial)
@@ -63,7 +63,7 @@ public class SlideProtocolBench {
         model = RandomWeights.load(RandomWeights.VIT_B_16, DType.valueOf(dtype), 7);
         Method m = Method.parse(method);
         segmenter = new SlideSegmenter(model, Profile.named("sclip-voc21").options(m, Method.DEFAULT_SIGMA, List.of("a photo of a {}.")));
-        vocabulary = QueryVocabulary.bundled("voc21");
+        vocabulary = Vocabulary.nameFile("voc21");
         segmenter.textFeatures(vocabulary);
         image = testImage(500, 375);
     }

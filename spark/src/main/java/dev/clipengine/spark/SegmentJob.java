@@ -1,7 +1,6 @@
 package dev.clipengine.spark;
 
-import dev.clipengine.segment.SegmentOptions;
-import dev.clipengine.segment.Segmenter;
+import dev.clipengine.segment.MethodOptions;
 import dev.clipengine.segment.Vocabulary;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -37,7 +36,7 @@ public final class SegmentJob {
 
     /** What to run: the command line's options, parsed. */
     public record Config(String master, List<String> inputs, String out, String format, boolean resume, boolean overlays,
-                         Integer partitions, String model, Integer visionHeads, Integer textHeads, SegmentOptions options,
+                         Integer partitions, String model, Integer visionHeads, Integer textHeads, MethodOptions options,
                          Vocabulary vocabulary, boolean exif) {
     }
 
@@ -175,18 +174,18 @@ public final class SegmentJob {
         // it), unless --resume finds every input done: then neither the model nor the text features are needed
         ModelRef ref = new ModelRef(c.model(), c.visionHeads(), c.textHeads());
         long t0 = System.nanoTime();
-        float[][] text = plan.allDone() ? null : new Segmenter(ModelCache.get(ref), c.options()).textFeatures(c.vocabulary());
+        float[][] text = plan.allDone() ? null : c.options().create(ModelCache.get(ref)).textFeatures(c.vocabulary());
         double textMs = (System.nanoTime() - t0) / 1e6;
 
         int parts = Math.min(inputs.size(), c.partitions() != null ? c.partitions() : Math.max(1, 4 * jsc.defaultParallelism()));
-        err.printf(Locale.ROOT, "segment-spark: %d inputs, %d classes%s on %s, %d partitions; %s%n",
-                inputs.size(), c.vocabulary().classes().size(),
+        err.printf(Locale.ROOT, "segment-spark: %d inputs, method %s, %d classes%s on %s, %d partitions; %s%n",
+                inputs.size(), c.options().method().cliName(), c.vocabulary().classCount(),
                 c.vocabulary().hasBackground() ? " + " + c.vocabulary().background().size() + " background words" : "",
                 jsc.master(), parts, plan.allDone() ? "every input done by an earlier run (--resume): no model load, no text features"
                         : String.format(Locale.ROOT, "model and text features in %.0f ms", textMs));
         err.flush();
 
-        JobSpec spec = new JobSpec(ref, RecordSnapshot.of(c.options()), RecordSnapshot.of(c.vocabulary()), text, c.exif(),
+        JobSpec spec = new JobSpec(ref, RecordSnapshot.of((Record) c.options()), RecordSnapshot.of(c.vocabulary()), text, c.exif(),
                 c.overlays(), c.resume(), out.toString(), new HadoopConf(hadoop));
         Broadcast<JobSpec> broadcast = jsc.broadcast(spec);
         LongAccumulator segmented = jsc.sc().longAccumulator("segmented");

@@ -2,8 +2,8 @@ package dev.clipengine.spark;
 
 import dev.clipengine.image.ImageDecoder;
 import dev.clipengine.image.RgbImage;
-import dev.clipengine.segment.Segmentation;
-import dev.clipengine.segment.Segmenter;
+import dev.clipengine.segment.SegmentResult;
+import dev.clipengine.segment.SegmentationMethod;
 import dev.clipengine.segment.Vocabulary;
 import dev.clipengine.segmentation.AtomicFiles;
 import dev.clipengine.segmentation.LabelMapWriter;
@@ -52,14 +52,14 @@ final class SegmentPartition implements FlatMapFunction<Iterator<String>, Row> {
         JobSpec spec = job.value();
         // the model is loaded (by the first task of this JVM only) when an input needs it: a partition whose
         // inputs --resume finds done loads nothing
-        Supplier<Segmenter> segmenter = new Supplier<>() {
-            private Segmenter made;
+        Supplier<SegmentationMethod> segmenter = new Supplier<>() {
+            private SegmentationMethod made;
 
             @Override
-            public Segmenter get() {
+            public SegmentationMethod get() {
                 if (made == null) {
                     try {
-                        made = new Segmenter(ModelCache.get(spec.model()), spec.options());
+                        made = spec.options().create(ModelCache.get(spec.model()));
                     } catch (IOException e) {
                         // the task fails (and the job, after Spark's retries), as a model that cannot load must
                         throw new UncheckedIOException(e);
@@ -84,7 +84,7 @@ final class SegmentPartition implements FlatMapFunction<Iterator<String>, Row> {
         };
     }
 
-    private Map<String, Object> process(JobSpec spec, Supplier<Segmenter> lazySegmenter, Vocabulary vocabulary, String worker, String input) {
+    private Map<String, Object> process(JobSpec spec, Supplier<SegmentationMethod> lazySegmenter, Vocabulary vocabulary, String worker, String input) {
         Configuration conf = spec.hadoop().get();
         String stem = InputListing.stem(input);
         Path out = new Path(spec.out());
@@ -104,7 +104,7 @@ final class SegmentPartition implements FlatMapFunction<Iterator<String>, Row> {
             errors.add(1);
             return ResultRows.error(input, worker, WeightsMain.describe(e));
         }
-        Segmenter segmenter = lazySegmenter.get();   // outside the per-input handling: a model load failure fails the task
+        SegmentationMethod segmenter = lazySegmenter.get();   // outside the per-input handling: a model load failure fails the task
         try {
             Map<String, Double> timings = new LinkedHashMap<>();
             long t0 = System.nanoTime();
@@ -113,11 +113,10 @@ final class SegmentPartition implements FlatMapFunction<Iterator<String>, Row> {
             RgbImage image = ImageDecoder.read(bytes, input, spec.exif());
             long t2 = System.nanoTime();
             // no text features broadcast when the driver found every input done and one was not after all
-            Segmentation s = segmenter.segment(image, vocabulary, spec.text());
+            SegmentResult s = segmenter.segment(image, vocabulary, spec.text());
             long t3 = System.nanoTime();
-            int w = s.image().width(), h = s.image().height(), labelCount = vocabulary.labelCount();
-            String[] names = new String[labelCount];
-            for (int i = 0; i < labelCount; i++) names[i] = vocabulary.labelName(i);
+            int w = s.width(), h = s.height();
+            String[] names = s.labelNames();
             // the same writers as engine.jar's segment, so the PNGs are the same bytes
             Outputs.write(conf, labels, p -> LabelMapWriter.writePng(p, s.labels(), w, h, names));
             if (overlay != null) Outputs.write(conf, overlay, p -> OverlayRenderer.writePng(p, s.image().rgb(), w, h, s.labels(), names));
@@ -136,8 +135,9 @@ final class SegmentPartition implements FlatMapFunction<Iterator<String>, Row> {
             Map<String, Double> fractions = s.classFractions();
             row.put("classes_present", new ArrayList<>(fractions.keySet()));
             row.put("class_fractions", fractions);
-            row.put("clusters", s.clusters());
-            row.put("noise_patches", s.noisePatches());
+            // CLIPtrase's own facts; null for the methods that do not cluster
+            row.put("clusters", s.details().get("clusters"));
+            row.put("noise_patches", s.details().get("noise_patches"));
             row.put("timings_ms", timings);
             row.put("labels", labels.toString());
             row.put("overlay", overlay == null ? null : overlay.toString());

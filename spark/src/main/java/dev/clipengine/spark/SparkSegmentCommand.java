@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "segment", sortOptions = false, mixinStandardHelpOptions = true,
         description = {
-                "Segments a collection of images on Spark with CLIPtrase, every option meaning what it means for engine.jar's `segment`.",
+                "Segments a collection of images on Spark with any method (--method, default cliptrase), every option meaning what it means for engine.jar's `segment`.",
                 "",
                 "Writes OUT/labels/<stem>.labels.png (as `segment` does), OUT/overlays/<stem>.overlay.png with --overlays, "
                         + "OUT/rows/<stem>.json per segmented image, and the table OUT/results.parquet (or OUT/results.jsonl with "
@@ -67,10 +67,10 @@ final class SparkSegmentCommand implements Callable<Integer> {
             throw new IllegalArgumentException("unknown --format '" + format + "' (expected parquet or json)");
         }
         if (partitions != null && partitions < 1) throw new IllegalArgumentException("--partitions must be at least 1, got " + partitions);
-        segmentArguments.requireCliptrase("the Spark job");
+        segmentArguments.requireCpu("the Spark job");
         String model = segmentArguments.modelPath(spec.commandLine().getErr()).toAbsolutePath().toString();
         SegmentJob.Config config = new SegmentJob.Config(master, inputs, out, f, resume, overlays, partitions, model, segmentArguments.visionHeads(), segmentArguments.textHeads(),
-                segmentArguments.options(), segmentArguments.vocabulary(), segmentArguments.exif());
+                segmentArguments.methodOptions(), segmentArguments.vocabulary(), segmentArguments.exif());
         SegmentJob.run(config, spec.commandLine().getErr());
         // inputs that failed are rows with an error, not a failed job (the summary line counts them)
         return 0;

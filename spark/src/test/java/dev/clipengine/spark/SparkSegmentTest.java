@@ -209,6 +209,43 @@ class SparkSegmentTest {
         assertTrue(Files.exists(out.resolve("results.jsonl")));
     }
 
+    /**
+     * Issue 13: the Spark job runs every method, the same way as segment. A slide method (SCLIP, with synonyms and
+     * background words, several windows) gives byte-identical maps and overlays to engine.jar segment's.
+     */
+    @Test
+    @Order(7)
+    void aSlideMethodGivesTheSameMapsAsSegment() throws Exception {
+        List<String> options = List.of("--method", "sclip", "--classes", "road, car|automobile|van, sky, tree, building",
+                "--background", "wall,fence", "--size", "96", "--crop", "64", "--stride", "48", "--logit-scale", "50");
+        Path sparkOut = tmp.resolve("out-sclip"), singleOut = tmp.resolve("single-sclip");
+        List<String> args = new ArrayList<>(List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(),
+                "--out", sparkOut.toString(), "--overlays", "--format", "json", "--partitions", "3"));
+        args.addAll(options);
+        Result r = run(args);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("method sclip"), r.err());
+        assertTrue(r.err().contains("4 segmented, 0 resumed, 1 errors"), r.err());
+
+        List<String> one = new ArrayList<>(List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--out", singleOut.toString()));
+        for (String s : IMAGES) one.add(in.resolve(s + ".png").toString());
+        one.addAll(options);
+        assertEquals(0, ClipCli.run(one.toArray(String[]::new)));
+        for (String s : IMAGES) {
+            assertEquals(-1L, Files.mismatch(sparkOut.resolve("labels/" + s + ".labels.png"), singleOut.resolve(s + ".labels.png")),
+                    s + ": sclip label PNG differs from engine.jar segment's");
+            assertEquals(-1L, Files.mismatch(sparkOut.resolve("overlays/" + s + ".overlay.png"), singleOut.resolve(s + ".overlay.png")),
+                    s + ": sclip overlay differs");
+            Map<?, ?> summary = (Map<?, ?>) Json.parse(Files.readString(singleOut.resolve(s + ".json")));
+            assertEquals("sclip", summary.get("method"));
+            assertEquals(List.of("road", "car", "sky", "tree", "building", "background"), summary.get("classes"));
+            assertTrue(((Number) summary.get("windows")).intValue() > 1, "several windows: " + summary.get("windows"));
+            Map<?, ?> row = (Map<?, ?>) Json.parse(Files.readString(sparkOut.resolve("rows/" + s + ".json")));
+            assertEquals(summary.get("class_fractions"), row.get("class_fractions"), s);
+            assertNull(row.get("clusters"), "slide methods do not cluster");
+        }
+    }
+
     @Test
     @Order(3)
     void badInputIsOneLineAndExit2() {
@@ -220,9 +257,10 @@ class SparkSegmentTest {
                 List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--size", "100"),
                 List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--format", "csv"),
                 List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--image", "x.png"),
-                // segment's slide-protocol methods are refused, not silently run as CLIPtrase
-                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--method", "sclip"),
-                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--protocol", "slide"),
+                // another method's protocol options are refused, as segment refuses them, not silently ignored
+                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--method", "sclip", "--eps", "0.5"),
+                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--crop", "64"),
+                List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString(), "--classes", "car", "--method", "nope"),
                 List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--out", out.toString()),
                 // issue 18 findings 3 and 12: a typo after the inputs, a master URL Spark cannot parse
                 List.of("segment", "--model", SparkFixtures.tinyModel().toString(), "--input", in.toString(), "--clases", "car", "--out", out.toString()),

@@ -11,14 +11,16 @@ function setError(message) {
 }
 
 function fillVocabularies() {
+  // every bundled list works with every method (docs/pipeline.md): the method's own reference's lists first
   const slide = $('method').value !== 'cliptrase';
-  const names = info ? (slide ? info.vocabularies.slide : info.vocabularies.cliptrase) : [];
+  const own = info ? (slide ? info.vocabularies.slide : info.vocabularies.cliptrase) : [];
+  const other = info ? (slide ? info.vocabularies.cliptrase : info.vocabularies.slide) : [];
+  const names = own.concat(other.filter(n => !own.some(o => o.toLowerCase() === n.toLowerCase())));
   const select = $('vocabulary');
   const keep = select.value;
   select.replaceChildren(new Option('(my classes below)', ''));
   for (const n of names) select.add(new Option(n, n));
   if (names.includes(keep)) select.value = keep;
-  $('background').disabled = slide;
 }
 
 async function loadInfo() {
