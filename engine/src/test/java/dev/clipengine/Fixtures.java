@@ -29,7 +29,22 @@ public final class Fixtures {
     }
 
     public static Path clipTiny() {
-        Path dir = shared().resolve("fixtures/clip-tiny");
+        return fixture("clip-tiny");
+    }
+
+    /** The 12-layer tiny CLIP and the goldens of the mid-layer methods ({@code testdata/README.md}). */
+    public static Path clipTiny12() {
+        return fixture("clip-tiny12");
+    }
+
+    /** A seed-head fixture folder ({@code reclip-tiny}, {@code zegclip-tiny}). */
+    public static Path seedHead(String name) {
+        return fixture(name);
+    }
+
+    /** {@code fixtures/NAME} of {@link #shared()}; missing, it fails under CI ({@code CI=true}) and is a loud skip elsewhere. */
+    private static Path fixture(String name) {
+        Path dir = shared().resolve("fixtures").resolve(name);
         if (!Files.isDirectory(dir)) {
             String msg = "CONFORMANCE FIXTURES MISSING: " + dir + " does not exist; the repository's are in testdata/, or set -Dclip.shared=<folder with fixtures/ and data/>";
             System.err.println("!!! " + msg);
@@ -37,6 +52,15 @@ public final class Fixtures {
             Assumptions.abort(msg);
         }
         return dir;
+    }
+
+    /** Asserts max |diff| ≤ {@code tol · max(1, max |expected|)}: a tolerance relative to the tensor's scale. */
+    public static void assertCloseToScale(float[] expected, float[] actual, float tol, String what) {
+        float scale = 1f;
+        for (float v : expected) scale = Math.max(scale, Math.abs(v));
+        float d = maxAbsDiff(expected, actual);
+        System.out.printf("%s: max |diff| %.3g (scale %.3g)%n", what, d, scale);
+        Assertions.assertTrue(d <= tol * scale, what + ": max |diff| = " + d + " > " + tol + " x scale " + scale);
     }
 
     /**

@@ -222,7 +222,13 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
     private SlideOptions options() throws IOException {
         Method m = slide.method();
         if (slide.profile == null) {
-            String repo = m == Method.NACLIP ? "naclip" : m == Method.CLEARCLIP ? "clearclip" : "sclip";
+            String repo = switch (m) {
+                case NACLIP -> "naclip";
+                case CLEARCLIP -> "clearclip";
+                case SCCLIP -> "scclip";
+                case RESCLIP -> "resclip";
+                default -> "sclip";
+            };
             Profile p = Profile.forDataset(repo, dataset);
             if (p != null) slide.profile = p.name();
         }
@@ -284,7 +290,8 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         h.put("logit_scale", o.logitScale());
         h.put("prob_thd", o.probThd());
         h.put("area_thd", o.areaThd());
-        if (o.method() == Method.NACLIP) h.put("sigma", o.sigma());
+        if (o.method() == Method.NACLIP || o.method() == Method.RESCLIP) h.put("sigma", o.sigma());
+        if (o.pamr() != null) h.put("pamr", o.pamr().steps());
         h.put("templates", o.templates().size());
         return h;
     }

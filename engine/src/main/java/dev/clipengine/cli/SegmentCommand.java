@@ -49,11 +49,12 @@ import java.util.stream.Stream;
                 "Defaults follow the reference code: --size 336 with DBSCAN eps 1.1 / min-samples 7 (224: 0.7 / 3), "
                         + "CLIPtrase's positional interpolation, the 80 ImageNet prompt templates, CLS-row denoising.",
                 "",
-                "--method vanilla|maskclip|maskclip-reduced|sclip|clearclip|naclip runs the slide protocol of the SCLIP/NACLIP/ClearCLIP "
+                "--method vanilla|maskclip|maskclip-reduced|sclip|clearclip|naclip|scclip|resclip runs the slide protocol of the SCLIP/NACLIP/ClearCLIP "
                         + "code: short side to --size (long side <= 2048) with OpenCV's bilinear, windows of --crop with --stride "
                         + "(--crop 0: whole image), averaged window logits, softmax with --logit-scale over all names, max over each "
                         + "class's synonyms, --area-thd, --prob-thd -> class 0. --profile NAME (e.g. sclip-voc21, naclip-ade, "
-                        + "clearclip-city) sets all of these as the repository does for that dataset; explicit options win. "
+                        + "clearclip-city, scclip-ade, resclip-voc21) sets all of these as the repository does for that dataset "
+                        + "(ResCLIP's temp_thd, RCS and SFR included); explicit options win. --pamr refines the logits with PAMR first. "
                         + "Label maps are at the original image size.",
                 "",
                 "Classes, the same for every method: --classes \"road, car|automobile, sky\" (classes separated by commas, a "
@@ -117,6 +118,9 @@ final class SegmentCommand implements Callable<Integer> {
     @Mixin
     SlideProtocolOptions slide;
 
+    @Mixin
+    SeedHeadOptions seedHead;
+
     @Option(names = "--background", paramLabel = "\"sky,wall,…\"",
             description = "Background words, scored like classes and collapsed into one label C (default: the vocabulary's list, none for --classes).")
     String background;
@@ -157,6 +161,8 @@ final class SegmentCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         requireFolder(out, "--out");
         boolean upright = exif.apply();
+        // the seed heads run their own checkpoints, not a CLIP model (docs/seed-heads.md)
+        if (SeedHeadOptions.isSeedHead(slide.method)) return new SeedHeadRun(this).call();
         List<Path> given = imageArguments();
         MethodOptions options = methodOptions();
         Vocabulary vocabulary = vocabulary();
@@ -189,8 +195,8 @@ final class SegmentCommand implements Callable<Integer> {
                     SegmentResult s = one ? steps.step("segmenting " + img.getFileName() + " (" + rgb.width() + "x" + rgb.height() + ")",
                             () -> method.segment(rgb, vocabulary, text)) : method.segment(rgb, vocabulary, text);
                     Map<String, Double> timings = !textShown ? withTextTime(s.timingsMs(), textMs) : s.timingsMs();
-                    String summary = one ? steps.step("writing " + stem(img) + ".* to " + out, () -> write(img, s, options, timings))
-                            : write(img, s, options, timings);
+                    String summary = one ? steps.step("writing " + stem(img) + ".* to " + out, () -> write(img, s, options.method().cliName(), timings))
+                            : write(img, s, options.method().cliName(), timings);
                     textShown = true;
                     if (json) stdout.println(summary);
                 } catch (IOException | RuntimeException | OutOfMemoryError e) {
@@ -373,7 +379,8 @@ final class SegmentCommand implements Callable<Integer> {
         Files.deleteIfExists(record);
     }
 
-    private String write(Path img, SegmentResult s, MethodOptions options, Map<String, Double> timings) throws IOException {
+    /** Writes one image's labels, overlay and JSON record (also the seed heads', {@link SeedHeadRun}). */
+    String write(Path img, SegmentResult s, String method, Map<String, Double> timings) throws IOException {
         String stem = stem(img);
         int w = s.width(), h = s.height();
         String[] names = s.labelNames();
@@ -384,7 +391,7 @@ final class SegmentCommand implements Callable<Integer> {
         OverlayRenderer.writePng(out.resolve(stem + ".overlay.png"), s.image().rgb(), w, h, s.labels(), names);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("image", img.toString());
-        j.put("method", options.method().cliName());
+        j.put("method", method);
         j.put("classes", List.of(names));
         j.put("width", w);
         j.put("height", h);

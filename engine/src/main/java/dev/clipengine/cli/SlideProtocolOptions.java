@@ -4,6 +4,7 @@ import dev.clipengine.model.PositionalInterpolation;
 import dev.clipengine.segment.Method;
 import dev.clipengine.segment.Profile;
 import dev.clipengine.segment.SlideOptions;
+import dev.clipengine.segmentation.Pamr;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -13,11 +14,12 @@ import java.util.List;
 final class SlideProtocolOptions {
 
     @Option(names = "--method", defaultValue = "cliptrase", paramLabel = "M",
-            description = "cliptrase (default), vanilla, maskclip, maskclip-reduced, sclip, clearclip, naclip.")
+            description = "cliptrase (default), vanilla, maskclip, maskclip-reduced, sclip, clearclip, naclip, scclip, resclip; segment also "
+                    + "reclip++, zegclip, tagclip (the seed heads, from their own --model checkpoint).")
     String method;
 
     @Option(names = "--profile", paramLabel = "NAME",
-            description = "Slide protocol settings of one repository for one dataset: sclip-|naclip-|clearclip- followed by "
+            description = "Slide protocol settings of one repository for one dataset: sclip-|naclip-|clearclip-|scclip-|resclip- followed by "
                     + "voc21, voc20, pc60, pc59, object, stuff, city, ade (and sclip-stuff10k). Its repository's method unless --method is given.")
     String profile;
 
@@ -37,8 +39,11 @@ final class SlideProtocolOptions {
             description = "Drop classes other than 0 whose predicted area is at most A times all non-class-0 pixels (default off, or the profile's).")
     Float areaThd;
 
-    @Option(names = "--sigma", paramLabel = "S", description = "NACLIP's Gaussian sigma in patches (default 5).")
+    @Option(names = "--sigma", paramLabel = "S", description = "NACLIP's and ResCLIP's Gaussian sigma in patches (default 5).")
     Double sigma;
+
+    @Option(names = "--pamr", description = "Refine the logits at the original size with PAMR (10 steps, dilations 8 and 16) before the decision.")
+    boolean pamr;
 
     /** The method asked for: explicit, else the profile's repository's, else cliptrase. */
     Method method() {
@@ -59,6 +64,7 @@ final class SlideProtocolOptions {
         if (probThd != null) given.add("--prob-thd");
         if (areaThd != null) given.add("--area-thd");
         if (sigma != null) given.add("--sigma");
+        if (pamr) given.add("--pamr");
         if (!given.isEmpty()) {
             throw new IllegalArgumentException(String.join(", ", given) + " apply to the slide protocol; --method cliptrase clusters instead");
         }
@@ -82,6 +88,7 @@ final class SlideProtocolOptions {
         int t = stride != null ? stride : Math.min(p.stride(), Math.max(c, 1));
         return new SlideOptions(m, sigma != null ? sigma : Method.DEFAULT_SIGMA, size != null ? size : p.shortSide(), 2048, c,
                 c == 0 ? 0 : t, logitScale != null ? logitScale : p.logitScale(), probThd != null ? probThd : p.probThd(),
-                areaThd != null ? areaThd : p.areaThd(), m == Method.NACLIP, m == Method.CLEARCLIP, posInterp, templates);
+                areaThd != null ? areaThd : p.areaThd(), m == Method.NACLIP || m == Method.RESCLIP, m == Method.CLEARCLIP,
+                posInterp, templates, p.resclip(), pamr ? Pamr.standard() : null);
     }
 }

@@ -6,13 +6,13 @@ package dev.clipengine.model;
  * row 0 and column 0 (the class token) are 0. The reference builds it as a 'same' convolution of one-hot
  * maps with a (2H'-1)×(2W'-1) window, which equals this closed form for every pair (no truncation).
  */
-final class NeighbourhoodBias {
+public final class NeighbourhoodBias {
 
     private NeighbourhoodBias() {
     }
 
     /** The {@code (1+gh·gw)²} bias, row-major. */
-    static float[] of(int gh, int gw, double sigma) {
+    public static float[] of(int gh, int gw, double sigma) {
         int n = 1 + gh * gw;
         // the weight only depends on (|dr|, |dc|): tabulate the gh×gw distinct values once
         float[] table = new float[gh * gw];

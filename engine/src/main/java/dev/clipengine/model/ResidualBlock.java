@@ -62,6 +62,22 @@ final class ResidualBlock {
         this.headDim = width / heads;
     }
 
+    LayerNorm ln1() {
+        return ln1;
+    }
+
+    Linear inProj() {
+        return inProj;
+    }
+
+    Linear outProj() {
+        return outProj;
+    }
+
+    int heads() {
+        return heads;
+    }
+
     /** Buffers for a forward pass over {@code rows} rows (shared by every block of a tower, which run in turn). */
     Workspace newWorkspace(int rows) {
         return new Workspace(backend, rows, width, fc.out());

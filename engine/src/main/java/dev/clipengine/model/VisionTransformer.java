@@ -56,13 +56,7 @@ public final class VisionTransformer {
      * @param pixels {@code [3, height, width]}, CLIP-normalized
      */
     public VisionOutput forward(float[] pixels, int height, int imageWidth, VisionRequest request) {
-        if (height % patch != 0 || imageWidth % patch != 0) {
-            throw new IllegalArgumentException("image size " + imageWidth + "x" + height
-                    + " is not a multiple of the patch size " + patch);
-        }
-        if (pixels.length != 3 * height * imageWidth) {
-            throw new IllegalArgumentException("expected 3x" + height + "x" + imageWidth + " pixels, got " + pixels.length);
-        }
+        checkInput(pixels, height, imageWidth);
         if (request.correlation() && blocks.length < 2) {
             throw new IllegalArgumentException("the correlation of the second-to-last block needs at least 2 layers");
         }
@@ -77,10 +71,7 @@ public final class VisionTransformer {
                      ? backend.adopt(NeighbourhoodBias.of(gh, gw, lastBlock.gaussianSigma())) : null;
              Positional pos = positionalTable(request.interpolation(), gh, gw);
              ResidualBlock.Workspace ws = blocks[0].newWorkspace(n)) {   // one set of buffers for all blocks
-            backend.linear(patches, 0, 3 * patch * patch, gh * gw, patchEmbedding, null, x, d, d);
-            backend.copy(classEmbedding, 0, x, 0, d);
-            backend.add(x, 0, pos.table(), 0, (long) n * d);
-            lnPre.apply(backend, x, x, n);
+            embed(patches, pos, x, gh * gw, n);
 
             for (int i = 0; i < blocks.length; i++) {
                 boolean last = i == blocks.length - 1;
@@ -108,6 +99,42 @@ public final class VisionTransformer {
     }
 
     /**
+     * The mid-layer methods' view of the tower (docs/mid-layer-methods.md): blocks 1..L−1 run as CLIP, and the
+     * residual streams and attention probabilities of the blocks {@code request} names come back; the last block is
+     * not run (the method rebuilds it from {@link #finalBlock()}). The arithmetic is {@link #forward}'s, so the
+     * streams are those a plain forward passes through.
+     */
+    public Trunk trunk(float[] pixels, int height, int imageWidth, TrunkRequest request) {
+        checkInput(pixels, height, imageWidth);
+        int gh = height / patch, gw = imageWidth / patch, n = 1 + gh * gw, d = width;
+        int[] oneSequence = {0, n};
+        float[][] streams = new float[blocks.length + 1][], attention = new float[blocks.length + 1][];
+        try (Backend.Buffer x = backend.allocate((long) n * d);
+             Backend.Buffer patches = backend.adopt(extractPatches(pixels, height, imageWidth));
+             Positional pos = positionalTable(request.interpolation(), gh, gw);
+             ResidualBlock.Workspace ws = blocks[0].newWorkspace(n)) {
+            embed(patches, pos, x, gh * gw, n);
+            for (int block = 1; block < blocks.length; block++) {
+                boolean probs = request.attention().contains(block);
+                ResidualBlock.Request r = new ResidualBlock.Request(false, AttentionMode.STANDARD, null, true, probs, false);
+                ResidualBlock.Taps taps = blocks[block - 1].forward(x, oneSequence, r, ws);
+                if (taps.probabilities() != null) {
+                    try (Backend.Buffer p = taps.probabilities()) {
+                        attention[block] = backend.download(p);
+                    }
+                }
+                if (request.streams().contains(block)) streams[block] = backend.download(x);
+            }
+        }
+        return new Trunk(gh, gw, d, heads, streams, attention);
+    }
+
+    /** The last block's pieces and the output head, for methods that replace the last block. */
+    public FinalBlock finalBlock() {
+        return new FinalBlock(backend, blocks[blocks.length - 1], lnPost, projection, width, embedDim);
+    }
+
+    /**
      * {@link #forward(float[], int, int, VisionRequest)} with CLIP's blocks before the last, spelled out
      * ({@code new VisionRequest(interpolation, LastBlock.of(lastBlock), wantCorrelation, wantLastAttention)}).
      */
@@ -115,6 +142,25 @@ public final class VisionTransformer {
                                 AttentionMode lastBlock, boolean wantCorrelation, boolean wantLastAttention) {
         return forward(pixels, height, imageWidth,
                 new VisionRequest(interpolation, LastBlock.of(lastBlock), wantCorrelation, wantLastAttention));
+    }
+
+    private void checkInput(float[] pixels, int height, int imageWidth) {
+        if (height % patch != 0 || imageWidth % patch != 0) {
+            throw new IllegalArgumentException("image size " + imageWidth + "x" + height
+                    + " is not a multiple of the patch size " + patch);
+        }
+        if (pixels.length != 3 * height * imageWidth) {
+            throw new IllegalArgumentException("expected 3x" + height + "x" + imageWidth + " pixels, got " + pixels.length);
+        }
+    }
+
+    /** Patch embedding, class token, positional embedding and ln_pre into {@code x} ({@code n} rows). */
+    private void embed(Backend.Buffer patches, Positional pos, Backend.Buffer x, int patchCount, int n) {
+        int d = width;
+        backend.linear(patches, 0, 3 * patch * patch, patchCount, patchEmbedding, null, x, d, d);
+        backend.copy(classEmbedding, 0, x, 0, d);
+        backend.add(x, 0, pos.table(), 0, (long) n * d);
+        lnPre.apply(backend, x, x, n);
     }
 
     private record GridKey(PositionalInterpolation interpolation, int gh, int gw) {

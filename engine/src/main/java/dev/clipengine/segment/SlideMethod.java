@@ -40,6 +40,7 @@ final class SlideMethod implements SegmentationMethod {
         details.put("logit_scale", o.logitScale());
         details.put("prob_thd", o.probThd());
         details.put("area_thd", o.areaThd());
+        if (o.pamr() != null) details.put("pamr", Map.of("steps", o.pamr().steps(), "dilations", o.pamr().dilations()));
         return new SegmentResult(vocabulary, image, r.labels(), r.timingsMs(), details, r);
     }
 }

@@ -1,7 +1,9 @@
 package dev.clipengine.segment;
 
+import dev.clipengine.midlayer.ResClipSettings;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
+import dev.clipengine.segmentation.Pamr;
 
 import java.util.List;
 
@@ -18,13 +20,26 @@ import java.util.List;
  *                     logits cropped back (ClearCLIP); else the trailing pixels are dropped (SCLIP, NACLIP)
  * @param posInterp    how the positional embedding reaches a non-native grid (the family uses the +0.1 scale factor)
  * @param templates    prompt templates, each with one "{}"
+ * @param resclip      ResCLIP's constants (its {@code sigma} is this record's); ignored by the other methods
+ * @param pamr         PAMR on the logits at the original size before the decision (training-free-methods.md §3.10),
+ *                     or null (off)
  */
 public record SlideOptions(Method method, double sigma, int shortSide, int maxLong, int crop, int stride,
                            float logitScale, float probThd, Float areaThd, boolean twoStepWhole, boolean padToPatch,
-                           PositionalInterpolation posInterp, List<String> templates) implements MethodOptions {
+                           PositionalInterpolation posInterp, List<String> templates, ResClipSettings resclip, Pamr pamr)
+        implements MethodOptions {
+
+    /** Without ResCLIP constants of its own (the repository's demo settings) and without PAMR. */
+    public SlideOptions(Method method, double sigma, int shortSide, int maxLong, int crop, int stride, float logitScale,
+                        float probThd, Float areaThd, boolean twoStepWhole, boolean padToPatch,
+                        PositionalInterpolation posInterp, List<String> templates) {
+        this(method, sigma, shortSide, maxLong, crop, stride, logitScale, probThd, areaThd, twoStepWhole, padToPatch,
+                posInterp, templates, ResClipSettings.defaults(), null);
+    }
 
     public SlideOptions {
         templates = List.copyOf(templates);
+        java.util.Objects.requireNonNull(resclip, "resclip");
         if (templates.isEmpty()) throw new IllegalArgumentException("no prompt templates");
         if (method == Method.CLIPTRASE) {
             throw new IllegalArgumentException("cliptrase runs its own protocols (cliptrase, full), not slide");
@@ -38,12 +53,29 @@ public record SlideOptions(Method method, double sigma, int shortSide, int maxLo
         if (!(logitScale > 0 && Float.isFinite(logitScale))) throw new IllegalArgumentException("--logit-scale must be positive, got " + logitScale);
         if (!(probThd >= 0 && probThd <= 1)) throw new IllegalArgumentException("--prob-thd must be in [0, 1], got " + probThd);
         if (areaThd != null && !(areaThd >= 0 && areaThd <= 1)) throw new IllegalArgumentException("--area-thd must be in [0, 1], got " + areaThd);
-        if (method == Method.NACLIP && !(sigma > 0 && Double.isFinite(sigma))) throw new IllegalArgumentException("--sigma must be positive, got " + sigma);
+        if ((method == Method.NACLIP || method == Method.RESCLIP) && !(sigma > 0 && Double.isFinite(sigma))) throw new IllegalArgumentException("--sigma must be positive, got " + sigma);
     }
 
-    /** The method's dense features: the ViT with the method's last block (training-free-methods.md §2). */
+    /** ResCLIP's constants with this run's σ. */
+    public ResClipSettings resclipSettings() {
+        return resclip.withSigma(sigma);
+    }
+
+    public SlideOptions withPamr(Pamr p) {
+        return new SlideOptions(method, sigma, shortSide, maxLong, crop, stride, logitScale, probThd, areaThd, twoStepWhole,
+                padToPatch, posInterp, templates, resclip, p);
+    }
+
+    /**
+     * The method's dense features: the ViT with the method's last block (training-free-methods.md §2), or the
+     * mid-layer methods' encoders (docs/mid-layer-methods.md).
+     */
     public DenseFeatures denseFeatures() {
-        return DenseFeatures.lastBlock(posInterp, method.lastBlock(sigma));
+        return switch (method) {
+            case SCCLIP -> MidLayerFeatures.scclip(posInterp);
+            case RESCLIP -> MidLayerFeatures.resclip(posInterp, logitScale, resclipSettings());
+            default -> DenseFeatures.lastBlock(posInterp, method.lastBlock(sigma));
+        };
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.clipengine.segment;
 
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.kernels.Resample;
+import dev.clipengine.midlayer.MidLayerBlocks;
+import dev.clipengine.midlayer.ScClipEncoder;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.VisionOutput;
 import dev.clipengine.segmentation.OpenCvResize;
@@ -44,6 +46,14 @@ public final class SlideSegmenter {
         this.options = options;
         this.dense = dense;
         this.patch = model.config().patchSize();
+        // the mid-layer methods check the tower's depth here, before any image is read
+        if (options.method().midLayer()) MidLayerBlocks.forDepth(model.vision().layers(), options.method().cliName());
+        int windowPatches = (options.crop() / patch) * (options.crop() / patch);
+        if (options.method() == Method.SCCLIP && options.crop() >= patch && windowPatches < ScClipEncoder.MIN_PATCHES) {
+            // refused before any text feature or image is computed; whole-image runs are checked per image
+            throw new IllegalArgumentException("scclip needs at least " + ScClipEncoder.MIN_PATCHES + " patches per window, --crop "
+                    + options.crop() + " gives " + windowPatches + "; use a larger --crop");
+        }
         if (options.crop() > 0 && options.crop() < patch) {
             throw new IllegalArgumentException("--crop " + options.crop() + " is smaller than the patch size " + patch);
         }
@@ -83,28 +93,52 @@ public final class SlideSegmenter {
         int[] labels;
         int windows;
         long t2;
+        float[] logits;
+        int lh, lw;
         if (options.wholeImage()) {
             Grid g = gridLogits(pixels, h, w, new Window(0, 0, h, w), text);
             windows = 1;
             t2 = System.nanoTime();
             if (options.twoStepWhole()) {
-                float[] atResized = Resample.bilinear(g.logits, q, g.height, g.width, h, w);
-                labels = post.labels(atResized, h, w, original.height(), original.width());
+                logits = Resample.bilinear(g.logits, q, g.height, g.width, h, w);
+                lh = h;
+                lw = w;
             } else {
-                labels = post.labels(g.logits, g.height, g.width, original.height(), original.width());
+                logits = g.logits;
+                lh = g.height;
+                lw = g.width;
             }
         } else {
             List<Window> boxes = SlideGeometry.windows(h, w, options.crop(), options.stride());
             windows = boxes.size();
-            float[] avg = slideLogits(pixels, h, w, boxes, text);
+            logits = slideLogits(pixels, h, w, boxes, text);
+            lh = h;
+            lw = w;
             t2 = System.nanoTime();
-            labels = post.labels(avg, h, w, original.height(), original.width());
+        }
+        if (options.pamr() != null) {
+            labels = refinedLabels(post, logits, q, lh, lw, pixels, h, w, original.width(), original.height());
+        } else {
+            labels = post.labels(logits, lh, lw, original.height(), original.width());
         }
         long t3 = System.nanoTime();
         timings.put("network", ms(t2 - t1));
         timings.put("postprocess", ms(t3 - t2));
         timings.put("total", ms(t3 - t0));
         return new Result(vocabulary, original.width(), original.height(), labels, w, h, windows, timings);
+    }
+
+    /**
+     * The optional PAMR step (training-free-methods.md §3.10): the logits at the original size, refined with the
+     * normalized resized image bilinearly resized to the original size as the guide, then the usual decision. Unlike
+     * the plain path this holds the full-size maps ({@code Q × H0 × W0} floats).
+     */
+    private int[] refinedLabels(SlidePostprocess post, float[] logits, int q, int lh, int lw, float[] pixels, int h, int w,
+                                int outW, int outH) {
+        float[] full = lh == outH && lw == outW ? logits : Resample.bilinear(logits, q, lh, lw, outH, outW);
+        float[] guide = h == outH && w == outW ? pixels : Resample.bilinear(pixels, 3, h, w, outH, outW);
+        float[] refined = options.pamr().refine(full, q, guide, 3, outH, outW);
+        return post.labels(refined, outH, outW, outH, outW);
     }
 
     private float[][] checkedText(float[][] text, Vocabulary vocabulary) {
@@ -206,6 +240,16 @@ public final class SlideSegmenter {
         if ((netH / patch) * (netW / patch) > MAX_TOKENS) {
             throw new IllegalArgumentException("a " + netW + "x" + netH + " window needs more than " + MAX_TOKENS
                     + " tokens; use --crop with a window size, or a smaller --size");
+        }
+        if (dense instanceof WindowFeatures wf) {
+            if (options.padToPatch()) throw new IllegalArgumentException(options.method().cliName() + " cannot pad windows to the patch");
+            // the window at its own pixel size, with the text rows (ResCLIP's first pass works there)
+            float[] window = new float[3 * wh * ww];
+            for (int c = 0; c < 3; c++) {
+                for (int y = 0; y < wh; y++) System.arraycopy(pixels, (c * h + b.y1() + y) * w + b.x1(), window, (c * wh + y) * ww, ww);
+            }
+            VisionOutput out = wf.forwardWindow(model, window, wh, ww, text);
+            return new Grid(PatchLogits.of(out, text, PatchLogits.Precision.DOUBLE, 1f), out.gridH(), out.gridW(), 0, 0, wh, ww);
         }
         float[] input = new float[3 * netH * netW];
         int copyH = Math.min(wh, netH), copyW = Math.min(ww, netW);

@@ -200,7 +200,7 @@ class ServeIT {
         assertEquals(Map.of("status", "ok"), Json.parse(text(health)));
         Map<?, ?> info = (Map<?, ?>) Json.parse(text(server.get("v1/info")));
         assertTrue(((String) info.get("model")).contains("model.safetensors"), info.toString());
-        assertEquals(List.of("cliptrase", "vanilla", "maskclip", "maskclip-reduced", "sclip", "clearclip", "naclip"), info.get("methods"));
+        assertEquals(List.of("cliptrase", "vanilla", "maskclip", "maskclip-reduced", "sclip", "clearclip", "naclip", "scclip", "resclip"), info.get("methods"));
         assertTrue(((List<?>) ((Map<?, ?>) info.get("vocabularies")).get("cliptrase")).contains("VOC20"));
         assertTrue(((List<?>) ((Map<?, ?>) info.get("vocabularies")).get("slide")).contains("voc21"));
         assertEquals("cpu", info.get("device"));

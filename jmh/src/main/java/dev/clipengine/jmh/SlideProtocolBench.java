@@ -35,6 +35,10 @@ import java.util.concurrent.TimeUnit;
  * thresholds). Query features are computed once in the setup (one template, to keep the setup short); the measured
  * operation is everything per image: resize, normalization, the six forwards, logits, averaging, upsampling, decision.
  *
+ * <p>{@code scclip} and {@code resclip} (docs/mid-layer-methods.md) run the same windows and decision; their last
+ * block is rebuilt from the middle blocks, and ResCLIP's includes a first pass with PAMR per window (ResCLIP's
+ * constants: the repository's demo settings, which the sclip-voc21 profile leaves at their defaults).
+ *
  * <p>The random weights are written with {@link SafetensorsWriter} into a temporary canonical file, mapped, and the
  * file name deleted at once.
  */
@@ -46,7 +50,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 3, time = 1)
 public class SlideProtocolBench {
 
-    @Param({"vanilla", "maskclip", "maskclip-reduced", "sclip", "clearclip", "naclip"})
+    @Param({"vanilla", "maskclip", "maskclip-reduced", "sclip", "clearclip", "naclip", "scclip", "resclip"})
     public String method;
 
     /** Weight storage; the compute is fp32 either way. */

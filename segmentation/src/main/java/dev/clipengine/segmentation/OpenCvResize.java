@@ -44,7 +44,30 @@ public final class OpenCvResize {
         return generic(src, srcW, srcH, channels, dstW, dstH, scaleX, scaleY);
     }
 
+    /**
+     * {@link #linear}, except that every byte of a row is rounded as OpenCV's vertical SIMD pass rounds (no scalar
+     * tail): the fixed-point model that docs/seed-heads.md §2 gives for the cv2 build the seed-head repositories ran,
+     * which differs from {@link #linear} by one level in the last bytes of rows whose length is not a whole number of
+     * vector lanes. No INTER_AREA shortcut is taken for exact halvings (the two agree there).
+     */
+    public static byte[] linearVectorRounding(byte[] src, int srcW, int srcH, int channels, int dstW, int dstH) {
+        if (srcW <= 0 || srcH <= 0 || dstW <= 0 || dstH <= 0 || channels <= 0) {
+            throw new IllegalArgumentException("resize sizes must be positive: " + srcW + "x" + srcH + " -> " + dstW + "x" + dstH);
+        }
+        if (src.length != (long) srcW * srcH * channels) {
+            throw new IllegalArgumentException("image has " + src.length + " bytes, expected " + srcW + "x" + srcH + "x" + channels);
+        }
+        if (srcW == dstW && srcH == dstH) return src.clone();
+        double scaleX = 1.0 / ((double) dstW / srcW), scaleY = 1.0 / ((double) dstH / srcH);
+        return generic(src, srcW, srcH, channels, dstW, dstH, scaleX, scaleY, true);
+    }
+
     private static byte[] generic(byte[] src, int srcW, int srcH, int cn, int dstW, int dstH, double scaleX, double scaleY) {
+        return generic(src, srcW, srcH, cn, dstW, dstH, scaleX, scaleY, false);
+    }
+
+    private static byte[] generic(byte[] src, int srcW, int srcH, int cn, int dstW, int dstH, double scaleX, double scaleY,
+                                  boolean vectorEverywhere) {
         int width = dstW * cn;
         int[] xofs = new int[width];
         int[] alpha = new int[2 * dstW];
@@ -102,7 +125,11 @@ public final class OpenCvResize {
                 else horizontal(src, r1 * srcW * cn, xofs, alpha, cn, xmaxElems, d1);
                 cached1 = r1;
             }
-            vertical(d0, d1, beta[2 * dy], beta[2 * dy + 1], dst, dy * width, width);
+            if (vectorEverywhere) {
+                for (int i = 0; i < width; i++) dst[dy * width + i] = vectorLane(d0[i], d1[i], beta[2 * dy], beta[2 * dy + 1]);
+            } else {
+                vertical(d0, d1, beta[2 * dy], beta[2 * dy + 1], dst, dy * width, width);
+            }
         }
         return dst;
     }

@@ -37,19 +37,24 @@ public final class TorchFile implements AutoCloseable {
 
     public static final String KIND_TORCH_SAVE = "PyTorch torch.save zip";
     public static final String KIND_TORCHSCRIPT = "TorchScript archive";
+    /** The name {@link #tensors()} gives the tensor of a file that pickles one bare tensor ({@code torch.save(t)}). */
+    public static final String SINGLE_TENSOR = "";
 
     private final Path path;
     private final ZipArchive zip;
     private final Arena arena;
     private final String kind;
     private final Map<String, Tensor> tensors;
+    private final Map<String, Object> meta;
 
-    private TorchFile(Path path, ZipArchive zip, Arena arena, String kind, Map<String, Tensor> tensors) {
+    private TorchFile(Path path, ZipArchive zip, Arena arena, String kind, Map<String, Tensor> tensors,
+                      Map<String, Object> meta) {
         this.path = path;
         this.zip = zip;
         this.arena = arena;
         this.kind = kind;
         this.tensors = tensors;
+        this.meta = meta;
     }
 
     public static TorchFile open(Path path) throws IOException {
@@ -88,17 +93,37 @@ public final class TorchFile implements AutoCloseable {
 
         String kind;
         Map<String, TensorRef> refs;
+        Map<String, Object> meta = Map.of();
         if (top instanceof PyObject module) {
             kind = KIND_TORCHSCRIPT;
             refs = new ScriptModuleWalker(path, zip, root, limits, globals.objectCount()).stateDict(module);
         } else if (top instanceof Map<?, ?> m) {
             kind = KIND_TORCH_SAVE;
             refs = stateDict(path, m);
+            meta = plainEntries(m.get("meta"));
+        } else if (top instanceof TensorRef t) {
+            // torch.save(tensor): one tensor, e.g. the zero-shot text weights ReCLIP++ users supply
+            kind = KIND_TORCH_SAVE;
+            refs = Map.of(SINGLE_TENSOR, t);
         } else {
             throw new WeightsFormatException(path, root + "data.pkl holds a " + PyValues.typeName(top)
                     + ", not a state dict or a TorchScript module");
         }
-        return new TorchFile(path, zip, arena, kind, materialise(path, zip, root, arena, refs, limits));
+        return new TorchFile(path, zip, arena, kind, materialise(path, zip, root, arena, refs, limits), meta);
+    }
+
+    /**
+     * The string-keyed entries of an mmcv checkpoint's {@code meta} dict (the config text, {@code CLASSES}, ...), as the
+     * unpickler made them (strings, numbers, lists, tuples); empty when there is none. Nothing in it is a tensor that
+     * gets loaded: the optimizer state beside it is never materialised either.
+     */
+    private static Map<String, Object> plainEntries(Object meta) {
+        if (!(meta instanceof Map<?, ?> m)) return Map.of();
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (e.getKey() instanceof String k && !(e.getValue() instanceof TensorRef) && e.getValue() != null) out.put(k, e.getValue());
+        }
+        return Collections.unmodifiableMap(out);
     }
 
     /** The common folder of the entries, e.g. {@code "ViT-B-16/"}: the one holding {@code data.pkl}. */
@@ -201,6 +226,14 @@ public final class TorchFile implements AutoCloseable {
     /** The tensors by state-dict name, in the file's order. */
     public Map<String, Tensor> tensors() {
         return tensors;
+    }
+
+    /**
+     * The {@code meta} entry of an mmcv/mmseg checkpoint ({@code {'meta', 'state_dict', 'optimizer'}}), e.g. its
+     * {@code config} text; empty for a plain state dict or a TorchScript archive.
+     */
+    public Map<String, Object> meta() {
+        return meta;
     }
 
     /** Unmaps the file and frees copies; tensors must not be used afterwards. */
