@@ -75,22 +75,26 @@ final class ColdBench {
     static int bench(BenchCommand b, java.io.PrintWriter out) throws IOException, InterruptedException {
         Path jar = ownJar();
         if (jar == null) throw new IllegalArgumentException("bench --cold starts the jar itself: run it as java -jar engine.jar bench --cold");
-        Integer size = b.spec.commandLine().getParseResult().hasMatchedOption("--size") ? b.size : null;
+        Integer size = b.spec.commandLine().getParseResult().hasMatchedOption("--size") ? b.sizing.size(224) : null;
         Path random = null;
         try {
-            Path model = b.source.model;
-            if (model == null) {
+            Path model;
+            if (b.random != null && b.model.model != null) {
+                throw new IllegalArgumentException("--model and --random exclude each other: time a model's weights or random ones");
+            }
+            if (b.random != null) {
                 dev.clipengine.weights.DType d = dev.clipengine.weights.DType.parseIgnoringCase(b.dtype);
                 if (d == null || !(d == dev.clipengine.weights.DType.F32 || d == dev.clipengine.weights.DType.F16
                         || d == dev.clipengine.weights.DType.BF16)) {
                     throw new IllegalArgumentException("--dtype must be f32, f16 or bf16, got '" + b.dtype + "'");
                 }
-                var config = dev.clipengine.model.RandomWeights.architecture(b.source.random);
+                var config = dev.clipengine.model.RandomWeights.architecture(b.random);
                 random = Files.createTempFile("clip-cold-random-", ".safetensors");
                 dev.clipengine.model.RandomWeights.write(random, config, d, 1);
                 model = random;
-            } else if (!Files.isRegularFile(model) && !Files.isDirectory(model)) {
-                throw new java.nio.file.NoSuchFileException(model.toString());
+            } else {
+                // a file, or a model name (ViT-B/16 when none is given) taken from the cache, pulled when missing
+                model = b.model.resolve(b.spec.commandLine().getErr());
             }
             Path image = b.image;
             Path scene = null;

@@ -128,7 +128,7 @@ final class SeedHeadRun implements Callable<Integer> {
                     : steps.step("no --class-embeddings: recomputing the zero-shot weights (85 templates, fp32; the released ones are fp16)",
                             () -> head.zeroShotWeights(classes));
             float[] ref = head.referencePrompts(classes, null);
-            int size = cmd.size != null ? cmd.size : 336;
+            int size = cmd.encoding.image.size != null ? cmd.encoding.image.size : 336;
             if (size < 1) throw new IllegalArgumentException("--size must be positive, got " + size);
             float pd = cmd.seedHead.pdThreshold != null ? cmd.seedHead.pdThreshold : 0f;
             return new Segment() {
@@ -177,7 +177,7 @@ final class SeedHeadRun implements Callable<Integer> {
             }
             ZegclipHead.Settings d = head.defaults(classes.size());
             boolean[] seen = cmd.seedHead.seenClasses != null ? SeedHeadOptions.parseSeen(cmd.seedHead.seenClasses, classes.size()) : d.seen();
-            ZegclipHead.Settings s = new ZegclipHead.Settings(cmd.size != null ? cmd.size : d.shortSide(),
+            ZegclipHead.Settings s = new ZegclipHead.Settings(cmd.encoding.image.size != null ? cmd.encoding.image.size : d.shortSide(),
                     cmd.slide.crop != null ? cmd.slide.crop : d.crop(), cmd.slide.stride != null ? cmd.slide.stride : d.stride(),
                     seen, cmd.seedHead.trustyWeighting);
             if (s.crop() < 1 || s.shortSide() < s.crop()) {
@@ -221,7 +221,7 @@ final class SeedHeadRun implements Callable<Integer> {
         if (cmd.eps != null) given.add("--eps");
         if (cmd.minSamples != null) given.add("--min-samples");
         if (cmd.background != null) given.add("--background");
-        if (cmd.templates != null) given.add("--templates");
+        if (cmd.encoding.templates != null) given.add("--templates");
         if (reclip) {
             if (s.crop != null) given.add("--crop");
             if (s.stride != null) given.add("--stride");

@@ -129,9 +129,9 @@ final class SegmentCommand implements Callable<Integer> {
             description = "Background words, scored like classes and collapsed into one label C (default: the vocabulary's list, none for --classes).")
     String background;
 
-    @Option(names = "--size", paramLabel = "S",
-            description = "cliptrase: network input side (default 336). Slide: the short side the image is rescaled to (default 336, or the profile's).")
-    Integer size;
+    /** --size, --pos-interp, --templates (shared with eval). */
+    @Mixin
+    EncodingOptions encoding;
 
     @Option(names = "--protocol", paramLabel = "P",
             description = "full (default for --method cliptrase): the whole image at its own resolution, short side to S on a grid "
@@ -153,13 +153,6 @@ final class SegmentCommand implements Callable<Integer> {
     @Option(names = "--denoise", defaultValue = "cls-row", paramLabel = "MODE",
             description = "cls-row (the reference code) or self-weight (the paper's Eq. 7, as interpreted here).")
     String denoise;
-
-    @Option(names = "--pos-interp", defaultValue = "cliptrase", paramLabel = "MODE",
-            description = "Positional embedding interpolation: cliptrase (default) or bicubic.")
-    String posInterp;
-
-    @Option(names = "--templates", paramLabel = "FILE", description = "Prompt templates, one per line with {} for the class (default: the 80 ImageNet templates).")
-    Path templates;
 
     @Mixin
     ExifOption exif;
@@ -290,11 +283,8 @@ final class SegmentCommand implements Callable<Integer> {
         if (!cliptraseOnly.isEmpty()) {
             throw new IllegalArgumentException(String.join(", ", cliptraseOnly) + " apply to --method cliptrase only");
         }
-        return slide.resolve(protocol, size, PositionalInterpolation.parse(posInterp), templates());
-    }
-
-    private List<String> templates() throws IOException {
-        return templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(templates);
+        return slide.resolve(protocol, encoding.image.size, encoding.image.interpolation(PositionalInterpolation.CLIPTRASE),
+                encoding.templates());
     }
 
     /** CLIPtrase's options ({@code --method cliptrase}). */
@@ -310,8 +300,8 @@ final class SegmentCommand implements Callable<Integer> {
             case "self-weight" -> SegmentOptions.DenoiseMode.SELF_WEIGHT;
             default -> throw new IllegalArgumentException("unknown --denoise '" + denoise + "' (expected cls-row or self-weight)");
         };
-        List<String> t = templates();
-        return new SegmentOptions(size == null ? 336 : size, p, eps, minSamples, clsReweight, d, PositionalInterpolation.parse(posInterp), t);
+        return new SegmentOptions(encoding.image.size(336), p, eps, minSamples, clsReweight, d,
+                encoding.image.interpolation(PositionalInterpolation.CLIPTRASE), encoding.templates());
     }
 
     /**

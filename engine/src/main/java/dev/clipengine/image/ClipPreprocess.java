@@ -1,7 +1,7 @@
 package dev.clipengine.image;
 
 /**
- * CLIP image preprocessing as the reference does it on a PIL image (spec §1.2): torchvision
+ * CLIP image preprocessing as the reference does it on a PIL image (docs/cliptrase.md §1.2): torchvision
  * {@code Resize(n, BICUBIC)} (Pillow's resampler, reproduced bit-exactly), {@code CenterCrop(n)},
  * {@code ToTensor()}, {@code Normalize(mean, std)}.
  */

@@ -6,7 +6,7 @@ import dev.clipengine.model.PositionalInterpolation;
 import java.util.List;
 
 /**
- * How to segment (spec cliptrase.md §3). Defaults follow the reference: 336 px with DBSCAN eps 1.1 /
+ * How to segment (docs/cliptrase.md §3). Defaults follow the reference: 336 px with DBSCAN eps 1.1 /
  * min-samples 7, CLIPtrase's positional interpolation, CLS-row denoising, the 80 ImageNet templates.
  *
  * @param size          network input side S (short side resized to S)

@@ -175,7 +175,7 @@ class CommandLineIT {
                 List.of("embed-text", "--model", truncated.toString(), "--text", "x"),
                 List.of("embed-text", "--model", notImage.toString(), "--text", "x"),
                 List.of("no-such-command"),
-                List.of("embed-text", "--text", "x"));
+                List.of("embed-text", "--model", dir.resolve("hf").toString()));   // no --text
         for (List<String> c : cases) {
             Result r = run(c);
             assertEquals(2, r.code(), c + " -> " + r.err());

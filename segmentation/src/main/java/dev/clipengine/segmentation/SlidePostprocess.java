@@ -1,7 +1,7 @@
 package dev.clipengine.segmentation;
 
 /**
- * The decision of the slide protocol at the original image size (training-free-methods.md §3.8, §3.9): the
+ * The decision of the slide protocol at the original image size (docs/training-free-methods.md §3.8, §3.9): the
  * averaged cosine logits of every query are upsampled (PyTorch bilinear) to the original size, then per pixel
  * {@code P = softmax(logitScale · logits)} over all queries jointly, each class takes the largest probability of
  * its synonyms, classes whose predicted area is small are dropped ({@code areaThd}), the argmax (first index on
