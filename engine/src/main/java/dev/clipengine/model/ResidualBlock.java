@@ -8,7 +8,7 @@ import dev.clipengine.kernels.Epilogue;
 import java.util.List;
 
 /**
- * One pre-norm transformer block of CLIP (spec §1.3):
+ * One pre-norm transformer block of CLIP (docs/cliptrase.md §1.3):
  * {@code x += attn(ln_1(x)); x += c_proj(QuickGELU(c_fc(ln_2(x))))}, shared by both towers, on the backend its
  * weights were prepared for. Immutable after construction, so one instance serves any number of threads.
  */
@@ -23,7 +23,7 @@ final class ResidualBlock {
      * @param residual      false: {@code x} becomes the bare attention output {@code out_proj(A·V)}, with no residual
      *                      and no MLP ("reduced" blocks)
      * @param probabilities also return the attention probabilities ({@code [heads, n, n]})
-     * @param correlation   also return the cosine self-correlation W of q, k and v (spec §2.1); the forward is unchanged
+     * @param correlation   also return the cosine self-correlation W of q, k and v (docs/cliptrase.md §2.1); the forward is unchanged
      */
     record Request(boolean causal, AttentionMode mode, Backend.Buffer bias, boolean residual, boolean probabilities,
                    boolean correlation) {
@@ -87,7 +87,7 @@ final class ResidualBlock {
     AttentionSpec attention(AttentionMode mode, boolean causal) {
         List<AttentionSpec.Branch> branches = switch (mode) {
             case STANDARD -> List.of(new AttentionSpec.Branch(Part.Q, Part.K));
-            // spec §2.2: (softmax(s·qqᵀ) + softmax(s·kkᵀ) + softmax(s·vvᵀ))·V, rows of the sum add up to 3 (reference
+            // docs/cliptrase.md §2.2: (softmax(s·qqᵀ) + softmax(s·kkᵀ) + softmax(s·vvᵀ))·V, rows of the sum add up to 3 (reference
             // quirk B6)
             case CLIPTRASE -> self(Part.Q, Part.K, Part.V);
             // training-free §2.3: (softmax(s·qqᵀ) + softmax(s·kkᵀ))·V, rows add up to 2 (not averaged)
@@ -128,7 +128,7 @@ final class ResidualBlock {
             backend.attention(attention(request.mode(), request.causal()), ws.qkv, 0, sequenceStarts, request.bias(),
                     probs, ws.context, 0);
             if (request.correlation()) {
-                // W = the mean over heads and over q, k and v of the cosine matrices (spec §2.1, §8)
+                // W = the mean over heads and over q, k and v of the cosine matrices (docs/cliptrase.md §2.1, §8)
                 correlation = backend.allocate((long) n * n);
                 backend.cosineSelfCorrelation(ws.qkv, 0, 3 * d, n, 3 * heads, headDim, 1f / (3 * heads), correlation);
             }

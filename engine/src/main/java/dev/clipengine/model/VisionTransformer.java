@@ -3,7 +3,7 @@ package dev.clipengine.model;
 import dev.clipengine.kernels.Backend;
 
 /**
- * CLIP's image tower (spec cliptrase.md §1.3): patch embedding (a stride-P convolution, done as one
+ * CLIP's image tower (docs/cliptrase.md §1.3): patch embedding (a stride-P convolution, done as one
  * matrix product over flattened patches), class token, positional embedding resized to the grid,
  * ln_pre, the residual blocks, ln_post on all tokens and the projection, on the backend its weights were prepared for.
  */

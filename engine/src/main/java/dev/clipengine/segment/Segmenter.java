@@ -15,7 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * CLIPtrase segmentation (spec cliptrase.md §3.2): the CLIPtrase forward gives patch features and
+ * CLIPtrase segmentation (docs/cliptrase.md §3.2): the CLIPtrase forward gives patch features and
  * the second-to-last block's correlation W; patch·text logits give a per-pixel CLIP prediction;
  * W, denoised, is clustered with DBSCAN (on the model's backend); cluster prototypes, smoothed, split the image into regions
  * and each region takes its majority class. Two protocols (docs/protocols.md): the reference's centre crop, and
@@ -130,7 +130,7 @@ public final class Segmenter {
         add(timings, "network", t1);
 
         int gh = out.gridH(), gw = out.gridW(), n = gh * gw;
-        // every token L2-normalized (spec §3.2), then patch logits [rows × gh × gw], class-major; a class with
+        // every token L2-normalized (docs/cliptrase.md §3.2), then patch logits [rows × gh × gw], class-major; a class with
         // synonyms scores the best of its names (docs/pipeline.md "Vocabulary"), background rows stay rows
         float[] logits = vocabulary.maxOverSynonyms(PatchLogits.of(out, text, PatchLogits.Precision.FLOAT, LOGIT_SCALE), n);
         float[] classWeights = options.effectiveClsReweight(vocabulary)

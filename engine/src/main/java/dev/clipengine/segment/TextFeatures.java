@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Class text features by prompt ensembling (spec cliptrase.md §3.1): for each name, encode every
+ * Class text features by prompt ensembling (docs/cliptrase.md §3.1): for each name, encode every
  * template with the name filled in, L2-normalize each, average, L2-normalize the mean. Results are
  * cached per (model, names, templates), so a batch of images pays for the text tower once, and on disk
  * ({@link TextFeatureStore}), so that a new process with a vocabulary seen before does not pay for it at all.

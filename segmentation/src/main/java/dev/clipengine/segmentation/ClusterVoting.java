@@ -4,7 +4,7 @@ import java.util.stream.IntStream;
 
 
 /**
- * CLIPtrase post-processing of the reference pipeline (spec §3.2): per-pixel CLIP prediction, cluster prototypes,
+ * CLIPtrase post-processing of the reference pipeline (docs/cliptrase.md §3.2): per-pixel CLIP prediction, cluster prototypes,
  * smoothed prototype argmax (the cluster map) and hard majority voting inside each cluster.
  *
  * <p>Every step is a separately callable static method ({@link #rawPrediction}, {@link #prototypes},
@@ -19,7 +19,7 @@ import java.util.stream.IntStream;
  * image and counts (cluster, class) pairs, and a second pass replaces the ids by their cluster's majority class
  * (docs/protocols.md, "Post-processing at any resolution").
  *
- * <p>Reference quirks reproduced (spec §7): background words collapse to class {@code C} <i>before</i> voting (S2), so
+ * <p>Reference quirks reproduced (docs/cliptrase.md §7): background words collapse to class {@code C} <i>before</i> voting (S2), so
  * they vote as one class; DBSCAN noise patches are excluded from the prototypes but every pixel still joins the
  * argmax prototype (S1); a single cluster relabels the whole image with one class; no clusters (all labels −1) leaves
  * the raw prediction.

@@ -10,7 +10,7 @@ import java.util.Arrays;
  * that the streaming version gives identical maps ({@code StreamingVotingTest}). It holds {@code 32 × outH × outW}
  * up-sampled logits and {@code K × outH × outW} prototype maps at once. Not used by the engine.
  *
- * <p>CLIPtrase post-processing of the reference pipeline (spec §3.2): per-pixel CLIP prediction, cluster prototypes,
+ * <p>CLIPtrase post-processing of the reference pipeline (docs/cliptrase.md §3.2): per-pixel CLIP prediction, cluster prototypes,
  * smoothed prototype argmax (the cluster map) and hard majority voting inside each cluster.
  *
  * <p>Every step is a separately callable static method ({@link #rawPrediction}, {@link #prototypes},
@@ -18,7 +18,7 @@ import java.util.Arrays;
  * patch {@code p} at row {@code p / gw}, column {@code p % gw}) and the output size is free ({@code outH × outW}).
  * All label maps are row-major {@code [outH × outW]}.
  *
- * <p>Reference quirks reproduced (spec §7): background words collapse to class {@code C} <i>before</i> voting (S2), so
+ * <p>Reference quirks reproduced (docs/cliptrase.md §7): background words collapse to class {@code C} <i>before</i> voting (S2), so
  * they vote as one class; DBSCAN noise patches are excluded from the prototypes but every pixel still joins the
  * argmax prototype (S1); a single cluster relabels the whole image with one class; no clusters (all labels −1) leaves
  * the raw prediction.
