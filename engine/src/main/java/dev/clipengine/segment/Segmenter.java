@@ -76,8 +76,7 @@ public final class Segmenter {
         RgbImage input = ClipPreprocess.resizeShortSideCenterCrop(original, s); // only the kept window is resized
         Pass p = pass(input, vocabulary, text, timings);
         long t = System.nanoTime();
-        ClusterVoting.Result r = ClusterVoting.run(p.logits, p.rows, p.gh, p.gw, p.classWeights, vocabulary.classCount(),
-                vocabulary.hasBackground(), p.m, p.labels, s, s);
+        ClusterVoting.Result r = vote(p, vocabulary, s);
         add(timings, "postprocess", t);
         return new Segmentation(vocabulary, input, p.gh, p.gw, r.pred(), r.rawPred(), r.rawGap(), r.clusterMap(), p.m, p.labels,
                 r.clusters(), r.noise(), timings, MapPlacement.centreCrop(original.width(), original.height(), s));
@@ -118,40 +117,62 @@ public final class Segmenter {
      * One network pass and its clustering: patch logits ({@code rows} of them: classes, synonyms max-pooled, then
      * background words), [CLS] weights, denoised correlation, DBSCAN labels.
      */
-    private record Pass(int gh, int gw, int rows, float[] logits, float[] classWeights, float[] m, int[] labels) {
+    public record Pass(int gh, int gw, int rows, float[] logits, float[] classWeights, float[] m, int[] labels) {
+    }
+
+    /** The patch scores of one pass: {@code rows × gh × gw} logits, class-major, and the [CLS] weights (or null). */
+    public record Scores(int rows, float[] logits, float[] classWeights) {
+    }
+
+    /** The clustering of one pass: the denoised correlation and one DBSCAN label per patch (−1: noise). */
+    public record Clusters(float[] m, int[] labels) {
     }
 
     private Pass pass(RgbImage input, Vocabulary vocabulary, float[][] text, Map<String, Double> timings) {
         long t1 = System.nanoTime();
-        float[] pixels = ClipPreprocess.normalize(input);
-        VisionOutput out = model.vision().forward(pixels, input.height(), input.width(),
-                VisionRequest.cliptrase(options.posInterp()));
+        VisionOutput out = network(input);
         long t2 = System.nanoTime();
         add(timings, "network", t1);
+        Scores sc = scores(out, vocabulary, text);
+        Clusters c = clusters(out);
+        add(timings, "dbscan", t2);
+        return new Pass(out.gridH(), out.gridW(), sc.rows(), sc.logits(), sc.classWeights(), c.m(), c.labels());
+    }
 
-        int gh = out.gridH(), gw = out.gridW(), n = gh * gw;
+    /** Stage 1: the image tower with CLIPtrase's last block on an input already at the network's size. */
+    public VisionOutput network(RgbImage input) {
+        float[] pixels = ClipPreprocess.normalize(input);
+        return model.vision().forward(pixels, input.height(), input.width(), VisionRequest.cliptrase(options.posInterp()));
+    }
+
+    /** Stage 2: patch logits and [CLS] weights against the class text features. */
+    public Scores scores(VisionOutput out, Vocabulary vocabulary, float[][] text) {
+        int n = out.gridH() * out.gridW();
         // every token L2-normalized (docs/cliptrase.md §3.2), then patch logits [rows × gh × gw], class-major; a class with
         // synonyms scores the best of its names (docs/pipeline.md "Vocabulary"), background rows stay rows
         float[] logits = vocabulary.maxOverSynonyms(PatchLogits.of(out, text, PatchLogits.Precision.FLOAT, LOGIT_SCALE), n);
         float[] classWeights = options.effectiveClsReweight(vocabulary)
                 ? vocabulary.maxOverSynonyms(PatchLogits.cls(out, text, PatchLogits.Precision.FLOAT, LOGIT_SCALE), 1) : null;
-        int rows = vocabulary.classCount() + vocabulary.background().size();
+        return new Scores(vocabulary.classCount() + vocabulary.background().size(), logits, classWeights);
+    }
 
-        int tokens = n + 1;
-        float[] m;
-        int[] labels;
+    /** Stage 3: the correlation W denoised, then DBSCAN over the patches. */
+    public Clusters clusters(VisionOutput out) {
+        int n = out.gridH() * out.gridW(), tokens = n + 1;
         if (options.denoise() == SegmentOptions.DenoiseMode.CLS_ROW) {
-            m = Denoise.clsRow(out.correlation(), tokens);
-            labels = Dbscan.fit(model.backend(), m, n, n, options.effectiveEps(), options.effectiveMinSamples());
-        } else {
-            Denoise.SelfWeight sw = Denoise.selfWeight(out.correlation(), tokens);
-            m = sw.m();
-            int kept = sw.kept().length;
-            labels = sw.expandLabels(Dbscan.fit(model.backend(), sw.features(), kept, kept, options.effectiveEps(),
-                    options.effectiveMinSamples()));
+            float[] m = Denoise.clsRow(out.correlation(), tokens);
+            return new Clusters(m, Dbscan.fit(model.backend(), m, n, n, options.effectiveEps(), options.effectiveMinSamples()));
         }
-        add(timings, "dbscan", t2);
-        return new Pass(gh, gw, rows, logits, classWeights, m, labels);
+        Denoise.SelfWeight sw = Denoise.selfWeight(out.correlation(), tokens);
+        int kept = sw.kept().length;
+        return new Clusters(sw.m(), sw.expandLabels(Dbscan.fit(model.backend(), sw.features(), kept, kept, options.effectiveEps(),
+                options.effectiveMinSamples())));
+    }
+
+    /** Stage 4 of the crop protocol: up-sampling, prototypes, median smoothing and the vote, at {@code s × s}. */
+    public ClusterVoting.Result vote(Pass p, Vocabulary vocabulary, int s) {
+        return ClusterVoting.run(p.logits, p.rows, p.gh, p.gw, p.classWeights, vocabulary.classCount(),
+                vocabulary.hasBackground(), p.m, p.labels, s, s);
     }
 
     /** Adds the time since {@code since} to {@code key} (windows add up). */

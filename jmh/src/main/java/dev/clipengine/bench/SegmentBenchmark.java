@@ -1,18 +1,15 @@
 package dev.clipengine.bench;
 
+import dev.clipengine.image.ClipPreprocess;
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.RandomWeights;
 import dev.clipengine.model.VisionOutput;
-import dev.clipengine.model.VisionRequest;
-import dev.clipengine.segment.PatchLogits;
 import dev.clipengine.segment.SegmentOptions;
 import dev.clipengine.segment.Segmentation;
 import dev.clipengine.segment.Segmenter;
 import dev.clipengine.segment.Vocabulary;
 import dev.clipengine.segmentation.ClusterVoting;
-import dev.clipengine.segmentation.Dbscan;
-import dev.clipengine.segmentation.Denoise;
 import dev.clipengine.weights.DType;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -34,8 +31,9 @@ import java.util.concurrent.TimeUnit;
  * CLIPtrase {@code segment} on random ViT-B/16 weights with the text features cached (a vocabulary reused over many
  * images), and its breakdown measured separately on the same inputs: {@link #network} (the image tower with the
  * CLIPtrase last block and the correlation W), {@link #dbscan} (CLS-row denoising and DBSCAN on W) and
- * {@link #postprocess} (logit up-sampling, prototypes, median smoothing, voting). {@link #segment} is the whole call,
- * including the crop and normalisation of the S×S input picture.
+ * {@link #postprocess} (logit up-sampling, prototypes, median smoothing, voting), each the pipeline's own named stage
+ * ({@link Segmenter#network}, {@link Segmenter#scores}, {@link Segmenter#clusters}, {@link Segmenter#vote}).
+ * {@link #segment} is the whole call, including the crop and normalisation of the S×S input picture.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,32 +53,27 @@ public class SegmentBenchmark {
     private Segmenter segmenter;
     private Vocabulary vocabulary;
     private RgbImage picture;
-    private float[] pixels, logits, w, denoised;
-    private int[] labels;
-    private int grid;
+    private RgbImage input;
     private VisionOutput lastOutput;
     private float[][] lastText;
+    private Segmenter.Pass pass;
 
     @Setup(Level.Trial)
     public void setUp() {
         clip = Models.vitB16(dtype);
         vocabulary = Vocabulary.parse("road, sky, tree, building, car, person", null);
         SegmentOptions d = SegmentOptions.defaults().withSize(size);
-        segmenter = new Segmenter(clip, new SegmentOptions(size, d.protocol(), null, null, null, d.denoise(),
+        segmenter = new Segmenter(clip, new SegmentOptions(size, SegmentOptions.Protocol.CLIPTRASE, null, null, null, d.denoise(),
                 d.posInterp(), List.of("a photo of a {}.")));
         float[][] text = segmenter.textFeatures(vocabulary);   // cached from here on
         picture = RandomWeights.syntheticScene(size);
-        pixels = Models.pixels(size);
-        VisionOutput out = network();
-        grid = out.gridH();
-        int n = grid * grid;
-        // the pipeline's own patch-logits stage, with CLIPtrase's precision and scale
-        logits = PatchLogits.of(out, text, PatchLogits.Precision.FLOAT, Segmenter.LOGIT_SCALE);
-        w = out.correlation();
-        lastOutput = out;
+        input = ClipPreprocess.resizeShortSideCenterCrop(picture, size);
+        lastOutput = network();
         lastText = text;
-        denoised = Denoise.clsRow(w, n + 1);
-        labels = Dbscan.fit(denoised, n, n, segmenter.options().effectiveEps(), segmenter.options().effectiveMinSamples());
+        Segmenter.Scores scores = patchLogits();
+        Segmenter.Clusters clusters = dbscan();
+        pass = new Segmenter.Pass(lastOutput.gridH(), lastOutput.gridW(), scores.rows(), scores.logits(),
+                scores.classWeights(), clusters.m(), clusters.labels());
     }
 
     @Benchmark
@@ -88,27 +81,27 @@ public class SegmentBenchmark {
         return segmenter.segment(picture, vocabulary);
     }
 
+    /** The pipeline's stages one at a time, on the inputs of the previous one ({@link Segmenter}'s named stages). */
     @Benchmark
     public VisionOutput network() {
-        return clip.vision().forward(pixels, size, size, VisionRequest.cliptrase(segmenter.options().posInterp()));
+        return segmenter.network(input);
     }
 
-    /** The patch-logits stage alone (every method's; CLIPtrase's float32 precision). */
+    /** Patch logits and [CLS] weights (every method's patch-logits step; CLIPtrase's float32 precision). */
     @Benchmark
-    public float[] patchLogits() {
-        return PatchLogits.of(lastOutput, lastText, PatchLogits.Precision.FLOAT, Segmenter.LOGIT_SCALE);
+    public Segmenter.Scores patchLogits() {
+        return segmenter.scores(lastOutput, vocabulary, lastText);
     }
 
+    /** CLS-row denoising and DBSCAN on W. */
     @Benchmark
-    public int[] dbscan() {
-        int n = grid * grid;
-        float[] m = Denoise.clsRow(w, n + 1);
-        return Dbscan.fit(m, n, n, segmenter.options().effectiveEps(), segmenter.options().effectiveMinSamples());
+    public Segmenter.Clusters dbscan() {
+        return segmenter.clusters(lastOutput);
     }
 
+    /** Up-sampling, prototypes, median smoothing and the vote at S×S. */
     @Benchmark
     public ClusterVoting.Result postprocess() {
-        return ClusterVoting.run(logits, vocabulary.classes().size(), grid, grid, null, vocabulary.classes().size(),
-                false, denoised, labels, size, size);
+        return segmenter.vote(pass, vocabulary, size);
     }
 }
