@@ -209,6 +209,9 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
                 if (selection.cuda()) backend.close();
             }
         } else {
+            if (seedHead.classEmbeddings != null || seedHead.seenClasses != null || seedHead.pdThreshold != null) {
+                throw new IllegalArgumentException("--class-embeddings, --seen-classes and --pd-threshold apply to --method reclip++|zegclip|tagclip only");
+            }
             // every method the same way: its options and vocabulary, then one loop over the pipeline's interface
             Plan plan = slide.method() == Method.CLIPTRASE ? cliptrasePlan(ds, vocabulary, header) : slidePlan(vocabulary, header);
             Path weights = existing(model);

@@ -100,6 +100,9 @@ class SeedHeadsEvalIT {
         assertPerfect(eval("voc20", base, concat(head, "--jobs", "2"), tmp.resolve("m")), tmp.resolve("m"), "reclip++", 2);
         // voc21 has 21 classes (background first), the decoder 20
         SeedHeadsCommandLineIT.assertOneLineError(eval("voc21", base, head, tmp.resolve("m21")), "21", "20");
+        // a seed head's options with a training-free method are refused, not ignored
+        SeedHeadsCommandLineIT.assertOneLineError(eval("voc20", base, List.of("--method", "sclip", "--model",
+                dir.resolve("best_weight.pth").toString(), "--pd-threshold", "1.0"), tmp.resolve("ms")), "--pd-threshold");
     }
 
     @Test
