@@ -29,39 +29,24 @@ public final class Fixtures {
     }
 
     public static Path clipTiny() {
-        Path dir = shared().resolve("fixtures/clip-tiny");
-        if (!Files.isDirectory(dir)) {
-            String msg = "CONFORMANCE FIXTURES MISSING: " + dir + " does not exist; the repository's are in testdata/, or set -Dclip.shared=<folder with fixtures/ and data/>";
-            System.err.println("!!! " + msg);
-            if ("true".equals(System.getenv("CI"))) Assertions.fail(msg);
-            Assumptions.abort(msg);
-        }
-        return dir;
+        return fixture("clip-tiny");
     }
 
-    /**
-     * The 12-layer tiny CLIP and the goldens of the mid-layer methods ({@code testdata/README.md}); missing, it is
-     * handled as {@link #clipTiny()} is.
-     */
+    /** The 12-layer tiny CLIP and the goldens of the mid-layer methods ({@code testdata/README.md}). */
     public static Path clipTiny12() {
-        Path dir = shared().resolve("fixtures/clip-tiny12");
-        if (!Files.isDirectory(dir)) {
-            String msg = "CONFORMANCE FIXTURES MISSING: " + dir + " does not exist; the repository's are in testdata/, or set -Dclip.shared=<folder with fixtures/ and data/>";
-            System.err.println("!!! " + msg);
-            if ("true".equals(System.getenv("CI"))) Assertions.fail(msg);
-            Assumptions.abort(msg);
-        }
-        return dir;
+        return fixture("clip-tiny12");
     }
 
-    /**
-     * A seed-head fixture folder ({@code reclip-tiny}, {@code zegclip-tiny}); missing, it fails under CI and is a loud
-     * skip elsewhere, like {@link #clipTiny()}.
-     */
+    /** A seed-head fixture folder ({@code reclip-tiny}, {@code zegclip-tiny}). */
     public static Path seedHead(String name) {
+        return fixture(name);
+    }
+
+    /** {@code fixtures/NAME} of {@link #shared()}; missing, it fails under CI ({@code CI=true}) and is a loud skip elsewhere. */
+    private static Path fixture(String name) {
         Path dir = shared().resolve("fixtures").resolve(name);
         if (!Files.isDirectory(dir)) {
-            String msg = "CONFORMANCE FIXTURES MISSING: " + dir + " does not exist; set -Dclip.shared=<folder with fixtures/>";
+            String msg = "CONFORMANCE FIXTURES MISSING: " + dir + " does not exist; the repository's are in testdata/, or set -Dclip.shared=<folder with fixtures/ and data/>";
             System.err.println("!!! " + msg);
             if ("true".equals(System.getenv("CI"))) Assertions.fail(msg);
             Assumptions.abort(msg);

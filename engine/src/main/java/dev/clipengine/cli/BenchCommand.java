@@ -13,9 +13,7 @@ import dev.clipengine.segment.Segmenter;
 import dev.clipengine.segment.Vocabulary;
 import dev.clipengine.weights.ClipConfig;
 import dev.clipengine.weights.DType;
-import dev.clipengine.weights.HeadCounts;
 import dev.clipengine.weights.Json;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,7 +23,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -41,11 +38,13 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Times the image encoder and CLIPtrase segmentation (text features cached) and prints medians.",
-                "With --random the weights are generated in memory (random values, real shapes): speed does not depend on them."},
+                "With --random the weights are generated in memory (random values, real shapes): speed does not depend on them. "
+                        + "Without --model or --random it times ViT-B/16, pulled into the cache on first use."},
         footerHeading = "%nEXAMPLES%n",
         footer = {
                 "  java -jar engine.jar bench --random vit-b-16 --size 224 --repeat 15",
-                "  java -jar engine.jar bench --model b16.safetensors --dtype bf16 --json",
+                "  java -jar engine.jar bench --model b16.safetensors --json",
+                "  java -jar engine.jar bench --model ViT-B/16 --device cuda --size 448",
                 "",
                 "EXIT STATUS",
                 "  0 on success; 2 on bad arguments or unusable input (one line on stderr)."})
@@ -54,23 +53,20 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    static final class Source {
-        @Option(names = "--model", paramLabel = "FILE", description = "Weights file (any format the engine reads).")
-        Path model;
+    /** --model (a file or a model name, default ViT-B/16), head counts and --device, as every command that runs the network. */
+    @Mixin
+    ModelOptions model;
 
-        @Option(names = "--random", paramLabel = "ARCH", description = "Random weights of an architecture: vit-b-16.")
-        String random;
-    }
-
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    Source source;
+    @Option(names = "--random", paramLabel = "ARCH", description = "Random weights of an architecture instead of --model: vit-b-16.")
+    String random;
 
     @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T",
             description = "Storage of random weights: f32, f16 or bf16 (default ${DEFAULT-VALUE}).")
     String dtype;
 
-    @Option(names = "--size", defaultValue = "224", paramLabel = "S", description = "Network input side (default ${DEFAULT-VALUE}).")
-    int size;
+    /** --size (default 224 here) and --pos-interp, as the other commands that encode images. */
+    @Mixin
+    SizeOptions sizing;
 
     @Option(names = "--repeat", defaultValue = "10", paramLabel = "N", description = "Timed runs of each part (default ${DEFAULT-VALUE}).")
     int repeat;
@@ -87,23 +83,35 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print {\"image_encoder_s\":…,\"segment_s\":…,\"gflops\":…, …}.")
     boolean json;
 
-    @Mixin
-    DeviceOption deviceOption;
+    @Option(names = "--cold", description = {"Time new JVMs instead: the first `segment` of one image with an empty user "
+            + "cache, the next ones (cache filled), and the warm per-image time, with wall, CPU and peak RSS "
+            + "(docs/command-line.md). --size is passed on only when given."})
+    boolean cold;
+
+    @Option(names = "--jvm-option", paramLabel = "OPT", parameterConsumer = ColdBench.JvmOption.class,
+            description = "With --cold: a JVM option for every run (repeatable), e.g. --jvm-option -Xmx256m.")
+    List<String> jvmOptions = new java.util.ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
         if (repeat < 1) throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
         if (warmup < 0) throw new IllegalArgumentException("--warmup must not be negative, got " + warmup);
+        if (random != null && model.model != null) {
+            throw new IllegalArgumentException("--model and --random exclude each other: time a model's weights or random ones");
+        }
+        int size = sizing.size(224);
         PrintWriter out = spec.commandLine().getOut();
+        if (cold) return ColdBench.bench(this, out);
         try (ClipModel clip = load()) {
             clip.checkImageSize(size);
             RgbImage picture = image != null ? ImageDecoder.read(image) : RandomWeights.syntheticScene(size);
             float[] pixels = dev.clipengine.image.ClipPreprocess.clipPixels(picture, size);
-            Runnable encoder = () -> clip.vision().forward(pixels, size, size, VisionRequest.clip(PositionalInterpolation.BICUBIC));
+            Runnable encoder = () -> clip.vision().forward(pixels, size, size,
+                    VisionRequest.clip(sizing.interpolation(PositionalInterpolation.BICUBIC)));
             Vocabulary vocabulary = Vocabulary.parse("road, sky, tree, building, car, person", null);
             SegmentOptions options = SegmentOptions.defaults().withSize(size);
             Segmenter segmenter = new Segmenter(clip, new SegmentOptions(options.size(), options.protocol(), null,
-                    null, null, options.denoise(), options.posInterp(), List.of("a photo of a {}.")));
+                    null, null, options.denoise(), sizing.interpolation(options.posInterp()), List.of("a photo of a {}.")));
             if (!skipSegment) segmenter.textFeatures(vocabulary); // cached: the timed runs measure the image side only
 
             for (int i = 0; i < warmup; i++) {
@@ -125,7 +133,7 @@ final class BenchCommand implements Callable<Integer> {
             double encoderS = median(encoderTimes);
 
             Map<String, Object> r = new LinkedHashMap<>();
-            r.put("model", source.random != null ? "random " + source.random + " " + dtype.toUpperCase(Locale.ROOT) : clip.describe());
+            r.put("model", random != null ? "random " + random + " " + dtype.toUpperCase(Locale.ROOT) : clip.describe());
             r.put("size", size);
             r.put("device", clip.backend().name());
             r.put("threads", Backends.cpuThreads());
@@ -155,20 +163,16 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private ClipModel load() throws IOException {
-        if (source.random != null) {
-            ClipConfig config = RandomWeights.architecture(source.random);
+        if (random != null) {
+            ClipConfig config = RandomWeights.architecture(random);
             DType d = DType.parseIgnoringCase(dtype);
             if (d == null || !(d == DType.F32 || d == DType.F16 || d == DType.BF16)) {
                 throw new IllegalArgumentException("--dtype must be f32, f16 or bf16, got '" + dtype + "'");
             }
-            return RandomWeights.load(config, d, 1, device());
+            return RandomWeights.load(config, d, 1,
+                    DeviceOption.open(model.deviceOption.select(spec.commandLine().getErr()), model.headOptions.counts()));
         }
-        if (!Files.exists(source.model)) throw new NoSuchFileException(source.model.toString());
-        return ClipModel.load(source.model, device());
-    }
-
-    private ClipModel.Options device() {
-        return DeviceOption.open(deviceOption.select(spec.commandLine().getErr()), new HeadCounts(null, null));
+        return model.load(new Progress(spec.commandLine().getErr(), "bench"));
     }
 
     /** Wall seconds of one whole segmentation; the pipeline's own per-stage timings go to {@code parts[...][run]}. */

@@ -5,8 +5,8 @@ import java.io.InputStream;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A re-launched JVM that stands in for this process (the jar's {@link Launcher} and the Spark jar's
- * launcher start one to add JVM flags a manifest cannot). The two must live and die together:
+ * A re-launched JVM that stands in for this process ({@link JvmRelaunch} starts one for the jar's
+ * {@link Launcher} and the Spark jar's launcher, to add JVM flags a manifest cannot). The two must live and die together:
  * <ul>
  * <li>the launcher passes its exit code on, and a signal that ends it (SIGTERM, SIGINT, SIGHUP: the
  *     JVM runs its shutdown hooks) is forwarded to the child as SIGTERM, then SIGKILL after a grace
@@ -35,20 +35,24 @@ public final class ChildJvm {
 
     /**
      * Starts {@code pb} (stdin and stdout inherited by the caller's choice, stderr piped through {@code stderr}
-     * by {@code pump}), waits for it and returns its exit code, killing it if this process is stopped first.
+     * by {@code pump}), waits for it and returns its exit code; if this process is stopped first, the child is
+     * stopped too, getting {@code graceSeconds} before SIGKILL.
      */
-    public static int run(ProcessBuilder pb, StderrPump pump) throws IOException, InterruptedException {
-        return run(pb, pump, GRACE_SECONDS);
+    public static int run(ProcessBuilder pb, StderrPump pump, long graceSeconds) throws IOException, InterruptedException {
+        return run(pb, pump, null, graceSeconds);
     }
 
-    /** As {@link #run(ProcessBuilder, StderrPump)}, giving a stopped child {@code graceSeconds} before SIGKILL. */
-    public static int run(ProcessBuilder pb, StderrPump pump, long graceSeconds) throws IOException, InterruptedException {
+    /** As {@link #run(ProcessBuilder, StderrPump, long)}, with stdout (piped) copied by {@code stdoutPump} when not null. */
+    static int run(ProcessBuilder pb, StderrPump pump, StderrPump stdoutPump, long graceSeconds)
+            throws IOException, InterruptedException {
         Process p = pb.start();
         Thread hook = new Thread(() -> stop(p, graceSeconds), "stop-child-jvm");
         Runtime.getRuntime().addShutdownHook(hook);
         Thread copier = Thread.ofPlatform().daemon().start(() -> pump.copy(p.getErrorStream()));
+        Thread outCopier = stdoutPump == null ? null : Thread.ofPlatform().daemon().start(() -> stdoutPump.copy(p.getInputStream()));
         int code = p.waitFor();
         copier.join();
+        if (outCopier != null) outCopier.join();
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {

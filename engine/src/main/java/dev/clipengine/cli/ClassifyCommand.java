@@ -2,6 +2,7 @@ package dev.clipengine.cli;
 
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.model.ClipModel;
+import dev.clipengine.model.PositionalInterpolation;
 import dev.clipengine.model.ZeroShot;
 import dev.clipengine.weights.Json;
 import picocli.CommandLine.Command;
@@ -40,6 +41,10 @@ final class ClassifyCommand implements Callable<Integer> {
     @Mixin
     ImageOptions image;
 
+    /** Short side resized to S (PIL bicubic), centre crop SxS; default the model's size, bicubic positions. */
+    @Mixin
+    SizeOptions sizing;
+
     @Option(names = "--labels", required = true, paramLabel = "L1|L2|…",
             description = "Texts separated by '|', e.g. \"a photo of a dog.|a photo of a cat.\"")
     String labels;
@@ -50,11 +55,11 @@ final class ClassifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<String> texts = parseLabels(labels);
-        var interp = image.interpolation();
+        var interp = sizing.interpolation(PositionalInterpolation.BICUBIC);
         java.io.PrintWriter out = spec.commandLine().getOut();
         image.checkHeader();   // a broken image or a bomb is refused before the model loads
         try (ClipModel clip = model.load(new Progress(spec.commandLine().getErr(), spec.name()))) {
-            int size = image.size == null ? clip.config().imageSize() : image.size;
+            int size = sizing.size(clip.config().imageSize());
             clip.checkImageSize(size);
             RgbImage img = image.read();
             float[] imageEmbedding = clip.encodeImage(img, size, interp).imageEmbedding();

@@ -36,16 +36,20 @@ final class EmbedImageCommand implements Callable<Integer> {
     @Mixin
     ImageOptions image;
 
+    /** Short side resized to S (PIL bicubic), centre crop SxS; default the model's size, bicubic positions. */
+    @Mixin
+    SizeOptions sizing;
+
     @Option(names = "--json", description = "Print {\"size\":S,\"grid\":[gh,gw],\"embedding\":[…]}.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-        PositionalInterpolation interp = image.interpolation();
+        PositionalInterpolation interp = sizing.interpolation(PositionalInterpolation.BICUBIC);
         java.io.PrintWriter out = spec.commandLine().getOut();
         image.checkHeader();   // a broken image or a bomb is refused before the model loads
         try (ClipModel clip = model.load(new Progress(spec.commandLine().getErr(), spec.name()))) {
-            int size = image.size == null ? clip.config().imageSize() : image.size;
+            int size = sizing.size(clip.config().imageSize());
             clip.checkImageSize(size);
             RgbImage img = image.read();
             VisionOutput encoded = clip.encodeImage(img, size, interp);

@@ -20,7 +20,6 @@ import dev.clipengine.segmentation.ConfusionMatrix;
 import dev.clipengine.segmentation.LabelMapWriter;
 import dev.clipengine.segmentation.LabelMaps;
 import dev.clipengine.segmentation.SegDataset;
-import dev.clipengine.weights.HeadOptions;
 import dev.clipengine.weights.Json;
 import dev.clipengine.weights.WeightsMain;
 import picocli.CommandLine.Command;
@@ -78,7 +77,7 @@ import java.util.concurrent.atomic.AtomicInteger;
         footerHeading = "%nEXAMPLES%n",
         footer = {
                 "  java -jar engine.jar eval --dataset voc21 --data VOCdevkit/VOC2012 \\",
-                "      --model b16.safetensors --method sclip --profile sclip-voc21",
+                "      --model ViT-B/16 --device cuda --method sclip --profile sclip-voc21",
                 "  java -jar engine.jar eval --dataset camvid --data camvid-val \\",
                 "      --model b16.safetensors --limit 50 --out results/",
                 "  java -jar engine.jar eval --dataset voc20 --data VOCdevkit/VOC2012 \\",
@@ -112,15 +111,9 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
             description = "classes: pixel value = class index, as segment writes (default). dataset: the dataset's own encoding, converted like its ground truth.")
     String predictionsFormat;
 
-    @Option(names = "--model", paramLabel = "FILE", description = "Weights (any format segment takes); not needed with --predictions.")
-    Path model;
-
-
+    /** --model (not read with --predictions), the head counts and --device, as every command that runs the network. */
     @Mixin
-    HeadOptions headOptions;
-
-    @Mixin
-    DeviceOption deviceOption;
+    ModelOptions model;
 
     @Mixin
     SlideProtocolOptions slide;
@@ -129,17 +122,12 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
     @Mixin
     SeedHeadOptions seedHead;
 
-    @Option(names = "--size", paramLabel = "S", description = "Short side the images are rescaled to (default: the profile's).")
-    Integer size;
+    /** --size, --pos-interp, --templates, as segment's. */
+    @Mixin
+    EncodingOptions encoding;
 
     @Option(names = "--classes-file", paramLabel = "FILE", description = "Name file with synonyms (default: the dataset's bundled SCLIP file).")
     Path classesFile;
-
-    @Option(names = "--templates", paramLabel = "FILE", description = "Prompt templates (default: the 80 ImageNet templates).")
-    Path templates;
-
-    @Option(names = "--pos-interp", defaultValue = "cliptrase", paramLabel = "MODE", description = "Positional interpolation: cliptrase (+0.1 scale factor, default) or bicubic.")
-    String posInterp;
 
     @Option(names = "--limit", paramLabel = "N", description = "Only the first N images (in id order).")
     Integer limit;
@@ -170,7 +158,6 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         if (samples.isEmpty()) throw new IllegalArgumentException(data + ": no images in split '" + split + "'");
         if (limit != null && limit < samples.size()) samples = samples.subList(0, limit);
         if (predictions != null && !Files.isDirectory(predictions)) throw new NoSuchFileException(predictions.toString());
-        if (predictions == null && model == null) throw new IllegalArgumentException("give --model (to run a method) or --predictions DIR");
         SegmentCommand.requireFolder(savePredictions, "--save-predictions");
         SegmentCommand.requireFolder(out, "--out");
         if (savePredictions != null) Files.createDirectories(savePredictions);
@@ -199,10 +186,12 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         } else if (SeedHeadOptions.isSeedHead(slide.method)) {
             // a seed head loads its own checkpoint (not a CLIP), then runs the same loop as every other method
             Plan plan = seedPlan(names, header);
-            Path weights = existing(model);
-            BackendSelector.Selection selection = deviceOption.select(stderr);
+            SeedMethodOptions seed = (SeedMethodOptions) plan.options();
+            Path weights = seed.checkpoint();
+            if (!Files.exists(weights)) throw new NoSuchFileException(weights.toString());
+            BackendSelector.Selection selection = model.deviceOption.select(stderr);
             Backend backend = BackendSelector.open(selection);
-            try (SeedHeadMethod method = ((SeedMethodOptions) plan.options()).open(backend)) {
+            try (SeedHeadMethod method = seed.open(backend)) {
                 header.put("model", weights.getFileName().toString());
                 failures = segmentAll(samples, ds, plan, method, matrix, stderr);
             } finally {
@@ -214,8 +203,7 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
             }
             // every method the same way: its options and vocabulary, then one loop over the pipeline's interface
             Plan plan = slide.method() == Method.CLIPTRASE ? cliptrasePlan(ds, vocabulary, header) : slidePlan(vocabulary, header);
-            Path weights = existing(model);
-            try (ClipModel clip = ClipModel.load(weights, DeviceOption.open(deviceOption.select(stderr), headOptions.counts()))) {
+            try (ClipModel clip = model.load(new Progress(stderr, "eval"))) {
                 header.put("model", clip.describe());
                 failures = segmentAll(samples, ds, plan, plan.options().create(clip), matrix, stderr);
             }
@@ -258,9 +246,11 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         if (slide.probThd != null) given.add("--prob-thd");
         if (slide.areaThd != null) given.add("--area-thd");
         if (slide.sigma != null) given.add("--sigma");
-        if (templates != null) given.add("--templates");
+        if (encoding.templates != null) given.add("--templates");
+        if (model.model == null) throw new IllegalArgumentException("--method " + slide.method + " needs --model CHECKPOINT (its own, not a CLIP)");
         if (!given.isEmpty()) throw new IllegalArgumentException(String.join(", ", given) + " do not apply to --method " + slide.method);
-        SeedMethodOptions o = seedHead.resolve(slide.method, model, size, slide.crop, slide.stride, headOptions.counts());
+        SeedMethodOptions o = seedHead.resolve(slide.method, model.model, encoding.image.size, slide.crop, slide.stride,
+                model.headOptions.counts());
         header.put("method", o.name());
         header.put("profile", "checkpoint");
         header.put("class_embeddings", o.classEmbeddings() == null ? "recomputed" : o.classEmbeddings().getFileName().toString());
@@ -308,8 +298,8 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
             Profile p = Profile.forDataset(repo, dataset);
             if (p != null) slide.profile = p.name();
         }
-        List<String> t = templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(templates);
-        return slide.resolve("slide", size, PositionalInterpolation.parse(posInterp), t);
+        return slide.resolve("slide", encoding.image.size, encoding.image.interpolation(PositionalInterpolation.CLIPTRASE),
+                encoding.templates());
     }
 
     /**
@@ -320,9 +310,9 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
      */
     private Plan cliptrasePlan(SegDataset ds, Vocabulary names, Map<String, Object> header) throws IOException {
         Vocabulary v = cliptraseVocabulary(ds, names);
-        List<String> t = templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(templates);
-        SegmentOptions o = new SegmentOptions(size == null ? 336 : size, SegmentOptions.Protocol.FULL, null, null, null,
-                SegmentOptions.DenoiseMode.CLS_ROW, PositionalInterpolation.parse(posInterp), t);
+        List<String> t = encoding.templates();
+        SegmentOptions o = new SegmentOptions(encoding.image.size(336), SegmentOptions.Protocol.FULL, null, null, null,
+                SegmentOptions.DenoiseMode.CLS_ROW, encoding.image.interpolation(PositionalInterpolation.CLIPTRASE), t);
         header.put("method", "cliptrase");
         header.put("profile", "cliptrase-full");
         header.put("short_side", o.size());
@@ -370,11 +360,6 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         if (o.pamr() != null) h.put("pamr", o.pamr().steps());
         h.put("templates", o.templates().size());
         return h;
-    }
-
-    private static Path existing(Path p) throws NoSuchFileException {
-        if (!Files.exists(p)) throw new NoSuchFileException(p.toString());
-        return p;
     }
 
     private LabelMaps.Map readPrediction(SegDataset ds, SegDataset.Sample s) throws IOException {

@@ -20,10 +20,14 @@ final class ModelOptions {
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
 
-    @Option(names = "--model", required = true, paramLabel = "FILE|NAME",
+    /** The model a command runs when {@code --model} is not given: the one the CLIPtrase paper reports most. */
+    static final String DEFAULT_MODEL = "ViT-B/16";
+
+    @Option(names = "--model", paramLabel = "FILE|NAME",
             description = "Weights: canonical safetensors, OpenAI/OpenCLIP safetensors, a Hugging Face CLIPModel file or folder, "
                     + "a PyTorch .pt/.bin (torch.save or TorchScript), or a model name (ViT-B/16, openai/clip-vit-base-patch16, ...) "
-                    + "taken from the cache and pulled there when missing (see 'pull').")
+                    + "taken from the cache and pulled there, checksum verified, when missing (see 'pull'). Default: "
+                    + DEFAULT_MODEL + " (offline, the error names the file to fetch and where to put it).")
     Path model;
 
     @Mixin
@@ -52,7 +56,12 @@ final class ModelOptions {
      */
     Path resolve(PrintWriter err) throws IOException {
         selection = deviceOption.select(err);
-        return ModelResolver.resolve(model.toString(), headOptions.counts(), err)
-                .orElseThrow(() -> new NoSuchFileException(model.toString()));
+        String name = name();
+        return ModelResolver.resolve(name, headOptions.counts(), err).orElseThrow(() -> new NoSuchFileException(name));
+    }
+
+    /** {@code --model} as given, else {@link #DEFAULT_MODEL}. */
+    String name() {
+        return model != null ? model.toString() : DEFAULT_MODEL;
     }
 }

@@ -58,7 +58,7 @@ final class Progress {
         long start = System.nanoTime();
         Object lock = this;
         boolean[] announced = {false}, finished = {false};
-        ScheduledFuture<?> timer = TIMER.schedule(() -> {
+        Runnable announce = () -> {
             synchronized (lock) {
                 if (finished[0]) return;
                 announced[0] = true;
@@ -66,14 +66,17 @@ final class Progress {
                 else err.println(prefix + ": " + what + " …");
                 err.flush();
             }
-        }, afterMs, TimeUnit.MILLISECONDS);
+        };
+        // "after 0 ms" means every step, however short: said here, not raced against the step on the timer thread
+        if (afterMs <= 0) announce.run();
+        ScheduledFuture<?> timer = afterMs <= 0 ? null : TIMER.schedule(announce, afterMs, TimeUnit.MILLISECONDS);
         boolean ok = false;
         try {
             T result = work.run();
             ok = true;
             return result;
         } finally {
-            timer.cancel(false);
+            if (timer != null) timer.cancel(false);
             synchronized (lock) {
                 finished[0] = true;
                 if (announced[0]) {

@@ -54,7 +54,7 @@ final class SeedHeadRun implements Callable<Integer> {
         int failures = inputs.size() - runnable.size();
         if (runnable.isEmpty()) return ClipCli.EXIT_BAD_INPUT;
         Files.createDirectories(cmd.out);
-        SeedMethodOptions options = cmd.seedHead.resolve(method, cmd.model.model, cmd.size, cmd.slide.crop, cmd.slide.stride,
+        SeedMethodOptions options = cmd.seedHead.resolve(method, cmd.model.model, cmd.encoding.image.size, cmd.slide.crop, cmd.slide.stride,
                 cmd.model.headOptions.counts());
         BackendSelector.Selection selection = cmd.model.deviceOption.select(stderr);
         Backend backend = BackendSelector.open(selection);
@@ -102,7 +102,7 @@ final class SeedHeadRun implements Callable<Integer> {
         if (cmd.eps != null) given.add("--eps");
         if (cmd.minSamples != null) given.add("--min-samples");
         if (cmd.background != null) given.add("--background");
-        if (cmd.templates != null) given.add("--templates");
+        if (cmd.encoding.templates != null) given.add("--templates");
         if (reclip) {
             if (s.crop != null) given.add("--crop");
             if (s.stride != null) given.add("--stride");

@@ -67,9 +67,9 @@ public final class SegmentArguments {
         return command.exif.apply();
     }
 
-    /** {@code --model}, as given. */
-    public Path model() {
-        return command.model.model;
+    /** {@code --model} as given, else the default model's name ({@code ViT-B/16}). */
+    public String model() {
+        return command.model.name();
     }
 
     /**

@@ -43,10 +43,14 @@ import java.util.stream.Stream;
                 "",
                 "For each image IMG it writes DIR/<stem>.labels.png (pixel value = class index: an indexed PNG whose palette "
                         + "is the overlay's class colours for up to 256 labels, else 16-bit grey; with background words, index C = background), DIR/<stem>.overlay.png (the image with "
-                        + "translucent class colours and a legend) and DIR/<stem>.json (classes, size, clusters, noise patches, "
-                        + "class fractions, timings). Text features are computed once for the whole batch.",
+                        + "translucent class colours and a legend) and DIR/<stem>.json (classes, the map's and the image's size, where the "
+                        + "map lies on the image, windows, clusters, noise patches, class fractions, timings). Text features are computed once for the whole batch.",
                 "",
-                "Defaults follow the reference code: --size 336 with DBSCAN eps 1.1 / min-samples 7 (224: 0.7 / 3), "
+                "The map covers the whole image at its original size (--protocol full); the JSON gives the image's size, the "
+                        + "map's place on it and the windows a long image was computed in. --protocol cliptrase maps the reference's "
+                        + "SxS centre crop instead.",
+                "",
+                "Other defaults follow the reference code: --size 336 with DBSCAN eps 1.1 / min-samples 7 (224: 0.7 / 3), "
                         + "CLIPtrase's positional interpolation, the 80 ImageNet prompt templates, CLS-row denoising.",
                 "",
                 "--method vanilla|maskclip|maskclip-reduced|sclip|clearclip|naclip|scclip|resclip runs the slide protocol of the SCLIP/NACLIP/ClearCLIP "
@@ -125,13 +129,15 @@ final class SegmentCommand implements Callable<Integer> {
             description = "Background words, scored like classes and collapsed into one label C (default: the vocabulary's list, none for --classes).")
     String background;
 
-    @Option(names = "--size", paramLabel = "S",
-            description = "cliptrase: network input side (default 336). Slide: the short side the image is rescaled to (default 336, or the profile's).")
-    Integer size;
+    /** --size, --pos-interp, --templates (shared with eval). */
+    @Mixin
+    EncodingOptions encoding;
 
     @Option(names = "--protocol", paramLabel = "P",
-            description = "cliptrase (default for --method cliptrase): short side to S, centre crop SxS, maps at SxS (the reference). "
-                    + "full: the whole image on a non-square grid, maps at the original size. slide: the other methods' protocol (their default).")
+            description = "full (default for --method cliptrase): the whole image at its own resolution, short side to S on a grid "
+                    + "that follows the aspect ratio, in overlapping windows along the long side where it exceeds 1024 px. "
+                    + "cliptrase: the reference's SxS centre crop, maps at SxS (to reproduce its numbers). "
+                    + "slide: the other methods' protocol (their default). See docs/protocols.md.")
     String protocol;
 
     @Option(names = "--eps", paramLabel = "E", description = "DBSCAN radius (default 1.1 at 336, 0.7 at 224).")
@@ -147,13 +153,6 @@ final class SegmentCommand implements Callable<Integer> {
     @Option(names = "--denoise", defaultValue = "cls-row", paramLabel = "MODE",
             description = "cls-row (the reference code) or self-weight (the paper's Eq. 7, as interpreted here).")
     String denoise;
-
-    @Option(names = "--pos-interp", defaultValue = "cliptrase", paramLabel = "MODE",
-            description = "Positional embedding interpolation: cliptrase (default) or bicubic.")
-    String posInterp;
-
-    @Option(names = "--templates", paramLabel = "FILE", description = "Prompt templates, one per line with {} for the class (default: the 80 ImageNet templates).")
-    Path templates;
 
     @Mixin
     ExifOption exif;
@@ -284,16 +283,14 @@ final class SegmentCommand implements Callable<Integer> {
         if (!cliptraseOnly.isEmpty()) {
             throw new IllegalArgumentException(String.join(", ", cliptraseOnly) + " apply to --method cliptrase only");
         }
-        return slide.resolve(protocol, size, PositionalInterpolation.parse(posInterp), templates());
-    }
-
-    private List<String> templates() throws IOException {
-        return templates == null ? Vocabulary.imageNetTemplates() : Vocabulary.readTemplates(templates);
+        return slide.resolve(protocol, encoding.image.size, encoding.image.interpolation(PositionalInterpolation.CLIPTRASE),
+                encoding.templates());
     }
 
     /** CLIPtrase's options ({@code --method cliptrase}). */
     SegmentOptions options() throws IOException {
-        SegmentOptions.Protocol p = switch (protocol == null ? "cliptrase" : protocol.toLowerCase(Locale.ROOT)) {
+        // the whole image by default (issue 18): the reference's centre crop is for reproducing its numbers
+        SegmentOptions.Protocol p = switch (protocol == null ? "full" : protocol.toLowerCase(Locale.ROOT)) {
             case "cliptrase" -> SegmentOptions.Protocol.CLIPTRASE;
             case "full" -> SegmentOptions.Protocol.FULL;
             default -> throw new IllegalArgumentException("unknown --protocol '" + protocol + "' (expected cliptrase, full, or slide with a --method other than cliptrase)");
@@ -303,8 +300,8 @@ final class SegmentCommand implements Callable<Integer> {
             case "self-weight" -> SegmentOptions.DenoiseMode.SELF_WEIGHT;
             default -> throw new IllegalArgumentException("unknown --denoise '" + denoise + "' (expected cls-row or self-weight)");
         };
-        List<String> t = templates();
-        return new SegmentOptions(size == null ? 336 : size, p, eps, minSamples, clsReweight, d, PositionalInterpolation.parse(posInterp), t);
+        return new SegmentOptions(encoding.image.size(336), p, eps, minSamples, clsReweight, d,
+                encoding.image.interpolation(PositionalInterpolation.CLIPTRASE), encoding.templates());
     }
 
     /**

@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The method and slide-protocol options {@code segment} and {@code eval} share (training-free-methods.md §3). */
+/** The method and slide-protocol options {@code segment} and {@code eval} share (docs/training-free-methods.md §3). */
 final class SlideProtocolOptions {
 
     @Option(names = "--method", defaultValue = "cliptrase", paramLabel = "M",

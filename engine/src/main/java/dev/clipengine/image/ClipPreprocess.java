@@ -1,7 +1,7 @@
 package dev.clipengine.image;
 
 /**
- * CLIP image preprocessing as the reference does it on a PIL image (spec §1.2): torchvision
+ * CLIP image preprocessing as the reference does it on a PIL image (docs/cliptrase.md §1.2): torchvision
  * {@code Resize(n, BICUBIC)} (Pillow's resampler, reproduced bit-exactly), {@code CenterCrop(n)},
  * {@code ToTensor()}, {@code Normalize(mean, std)}.
  */
@@ -150,7 +150,7 @@ public final class ClipPreprocess {
      * The {@code winW x winH} window at {@code (x0, y0)} of {@code resizeBicubic(src, outW, outH)}, bit for
      * bit, without computing the rest (coefficients are made for the window's rows and columns only).
      */
-    static RgbImage resizeBicubicWindow(RgbImage src, int outW, int outH, int x0, int y0, int winW, int winH) {
+    public static RgbImage resizeBicubicWindow(RgbImage src, int outW, int outH, int x0, int y0, int winW, int winH) {
         int inW = src.width(), inH = src.height();
         if (Math.multiplyExact(Math.multiplyExact((long) winW, winH), 3L) > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("resized image of " + winW + "x" + winH + " is too large");

@@ -6,13 +6,13 @@ package dev.clipengine.model;
  * residual and MLP is a separate switch ({@link LastBlock#residual()}).
  *
  * <p>All modes use the block's own in_proj (q, k, v) and out_proj; {@code s = dh^-1/2}. The training-free
- * family follows training-free-methods.md §0/§2.
+ * family follows docs/training-free-methods.md §0/§2.
  */
 public enum AttentionMode {
     /** CLIP as trained: {@code softmax(s q kᵀ) v} per head. */
     STANDARD,
     /**
-     * CLIPtrase's last block (spec cliptrase.md §2.2): per head
+     * CLIPtrase's last block (docs/cliptrase.md §2.2): per head
      * {@code (softmax(s q qᵀ) + softmax(s k kᵀ) + softmax(s v vᵀ)) v} with {@code s = dh^-1/2};
      * three softmaxes summed and not divided by 3, exactly as the reference code does.
      */

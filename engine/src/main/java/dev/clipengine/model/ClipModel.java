@@ -207,6 +207,30 @@ public final class ClipModel implements AutoCloseable {
     /** Largest network input side: 4096 tokens at patch 16, whose attention still fits a small heap. */
     public static final int MAX_IMAGE_SIZE = 1024;
 
+    private volatile String fingerprint;
+    private volatile boolean fingerprintTried;
+
+    /**
+     * A cheap identity of the weight files ({@link ModelFingerprint}), computed on first use; null when the files
+     * cannot be read any more (a random model's deleted temporary file): nothing derived from the weights is then
+     * kept beyond this process.
+     */
+    public String fingerprint() {
+        if (!fingerprintTried) {
+            synchronized (this) {
+                if (!fingerprintTried) {
+                    try {
+                        fingerprint = ModelFingerprint.of(checkpoint.files());
+                    } catch (IOException | RuntimeException e) {
+                        fingerprint = null;
+                    }
+                    fingerprintTried = true;
+                }
+            }
+        }
+        return fingerprint;
+    }
+
     /** Where the weights came from and in which format. */
     public String describe() {
         return checkpoint.source() + " (" + checkpoint.format() + ")";

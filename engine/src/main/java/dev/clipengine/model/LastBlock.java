@@ -1,7 +1,7 @@
 package dev.clipengine.model;
 
 /**
- * How the last block of the image tower runs (training-free-methods.md §0): its attention, and whether its
+ * How the last block of the image tower runs (docs/training-free-methods.md §0): its attention, and whether its
  * residual and MLP are kept. With {@code residual == false} the block's output is the bare attention output
  * {@code O = out_proj(A·V)} ("reduced": MaskCLIP as the SCLIP family runs it, ClearCLIP, NACLIP).
  *

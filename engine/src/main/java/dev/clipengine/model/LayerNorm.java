@@ -2,7 +2,7 @@ package dev.clipengine.model;
 
 import dev.clipengine.kernels.Backend;
 
-/** Affine layer norm parameters on the backend (CLIP uses eps 1e-5, computed in fp32 or better, spec §1.1). */
+/** Affine layer norm parameters on the backend (CLIP uses eps 1e-5, computed in fp32 or better, docs/cliptrase.md §1.1). */
 record LayerNorm(Backend.Buffer gamma, Backend.Buffer beta, int width) {
 
     static final float EPS = 1e-5f;

@@ -4,7 +4,7 @@ import dev.clipengine.kernels.Resample;
 
 /**
  * How the learned positional embedding of a {@code g0×g0} grid is stretched to another grid
- * (spec cliptrase.md §1.4). Both are PyTorch bicubic (A = -0.75, align_corners=False); they differ
+ * (docs/cliptrase.md §1.4). Both are PyTorch bicubic (A = -0.75, align_corners=False); they differ
  * in the coordinate scale, which moves every sample slightly.
  */
 public enum PositionalInterpolation {

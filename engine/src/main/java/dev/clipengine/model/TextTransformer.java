@@ -4,7 +4,7 @@ import dev.clipengine.kernels.Backend;
 import dev.clipengine.kernels.WeightMatrix;
 
 /**
- * CLIP's text tower (spec cliptrase.md §1.5): token + positional embedding, causal residual blocks,
+ * CLIP's text tower (docs/cliptrase.md §1.5): token + positional embedding, causal residual blocks,
  * ln_final, the row of the end-of-text token (the largest id), then the text projection. The embedding rows are
  * gathered on the host (from the mapped table); everything after runs on the backend.
  */

@@ -7,7 +7,7 @@ package dev.clipengine.model;
  * @param gridW         patch columns
  * @param tokens        {@code [1 + gridH·gridW, embed]}: ln_post on every token, then the projection
  *                      (row 0 is the image embedding, the rest are patch features; not normalized)
- * @param correlation   {@code [L, L]} cosine self-correlation W of the second-to-last block (spec §2.1),
+ * @param correlation   {@code [L, L]} cosine self-correlation W of the second-to-last block (docs/cliptrase.md §2.1),
  *                      or null when not requested
  * @param lastAttention {@code [heads, L, L]} softmax attention of the last block (standard mode), or null
  */

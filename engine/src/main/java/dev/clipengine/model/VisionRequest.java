@@ -3,7 +3,7 @@ package dev.clipengine.model;
 import java.util.Objects;
 
 /**
- * What one pass of the image tower computes (training-free-methods.md §0) and which side outputs it returns.
+ * What one pass of the image tower computes (docs/training-free-methods.md §0) and which side outputs it returns.
  *
  * @param interpolation how the positional embedding is stretched to the grid
  * @param lastBlock     the last block's attention, residual and NACLIP σ (blocks before it are CLIP's)

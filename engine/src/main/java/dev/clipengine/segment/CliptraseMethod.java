@@ -33,6 +33,10 @@ final class CliptraseMethod implements SegmentationMethod {
         details.put("size", o.size());
         details.put("protocol", o.protocol().name().toLowerCase(Locale.ROOT));
         details.put("grid", new int[] {s.gridH(), s.gridW()});
+        // the original's size and where the map lies on it: a crop, or the whole image in windows (docs/protocols.md)
+        details.put("image_width", s.placement().imageWidth());
+        details.put("image_height", s.placement().imageHeight());
+        details.putAll(s.placement().json());
         details.put("clusters", s.clusters());
         details.put("noise_patches", s.noisePatches());
         return new SegmentResult(vocabulary, s.image(), s.labels(), s.timingsMs(), details, s);

@@ -7,7 +7,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * The training-free methods, each a mode of the ViT's last block (training-free-methods.md §0, §2); everything else
+ * The training-free methods, each a mode of the ViT's last block (docs/training-free-methods.md §0, §2); everything else
  * is one network and one protocol. The mid-layer methods ({@link #SCCLIP}, {@link #RESCLIP}) rebuild the last block
  * from the middle blocks' streams and attention instead of changing one attention ({@link #midLayer()}). {@link #CLIPTRASE} is the default and runs its own clustering pipeline
  * ({@link Segmenter}); the others run the slide protocol ({@link SlideSegmenter}).
@@ -16,7 +16,7 @@ public enum Method {
     CLIPTRASE("cliptrase", AttentionMode.CLIPTRASE, true),
     /** CLIP as trained. */
     VANILLA("vanilla", AttentionMode.STANDARD, true),
-    /** MaskCLIP's structure: identity attention, residual and MLP kept (spec §2.1, §2.2 ignore_residual=False). */
+    /** MaskCLIP's structure: identity attention, residual and MLP kept (docs/training-free-methods.md §2.1, §2.2 ignore_residual=False). */
     MASKCLIP("maskclip", AttentionMode.IDENTITY, true),
     /** MaskCLIP as ClearCLIP's code runs it by default: identity attention, no residual, no MLP. */
     MASKCLIP_REDUCED("maskclip-reduced", AttentionMode.IDENTITY, false),

@@ -11,7 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The per-repository, per-dataset protocol settings of training-free-methods.md §3.11, by name
+ * The per-repository, per-dataset protocol settings of docs/training-free-methods.md §3.11, by name
  * ({@code sclip-voc21}, {@code naclip-ade}, {@code clearclip-city}, …): rescale side, window, logit scale and
  * thresholds, whole-image mode, and the repository's method and the dataset's name file as defaults.
  * NACLIP's profiles are its v2 configs (VOC whole-image, Stuff at 336) without PAMR, which the engine does not run.

@@ -6,12 +6,13 @@ import dev.clipengine.model.PositionalInterpolation;
 import java.util.List;
 
 /**
- * How to segment (spec cliptrase.md §3). Defaults follow the reference: 336 px with DBSCAN eps 1.1 /
+ * How to segment (docs/cliptrase.md §3). Defaults follow the reference: 336 px with DBSCAN eps 1.1 /
  * min-samples 7, CLIPtrase's positional interpolation, CLS-row denoising, the 80 ImageNet templates.
  *
  * @param size          network input side S (short side resized to S)
- * @param protocol      {@link Protocol#CLIPTRASE}: centre crop S×S, maps at S×S;
- *                      {@link Protocol#FULL}: whole image, non-square grid, maps at the original size
+ * @param protocol      {@link Protocol#CLIPTRASE}: centre crop S×S, maps at S×S (the reference);
+ *                      {@link Protocol#FULL}: whole image, non-square grid, maps at the original size, in windows
+ *                      along the long side where it exceeds one pass (docs/protocols.md)
  * @param eps           DBSCAN radius; null = the reference's value for the size
  * @param minSamples    DBSCAN core threshold; null = the reference's value for the size
  * @param clsReweight   multiply each class's logits by its CLS logit (the reference does it for VOC20 only);

@@ -33,6 +33,8 @@ final class SlideMethod implements SegmentationMethod {
         details.put("protocol", "slide");
         details.put("size", o.shortSide());
         details.put("queries", vocabulary.textRows().size());
+        details.put("image_width", r.width());     // maps are at the original size
+        details.put("image_height", r.height());
         details.put("resized", new int[] {r.resizedWidth(), r.resizedHeight()});
         details.put("crop", o.crop());
         details.put("stride", o.stride());

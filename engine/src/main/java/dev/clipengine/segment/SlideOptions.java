@@ -8,7 +8,7 @@ import dev.clipengine.segmentation.Pamr;
 import java.util.List;
 
 /**
- * The slide protocol of the training-free family (training-free-methods.md §3): mmcv rescale of the short side to
+ * The slide protocol of the training-free family (docs/training-free-methods.md §3): mmcv rescale of the short side to
  * {@code shortSide} (long side at most {@code maxLong}) with OpenCV's bilinear, 0–255 mean/std normalization,
  * windows of {@code crop} with {@code stride} (or the whole image when {@code crop == 0}), window logits averaged,
  * bilinear to the original size, joint softmax with {@code logitScale}, synonyms max-pooled, {@code areaThd},

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The slide-protocol runner of the training-free methods (training-free-methods.md §3, §4): the protocol is
+ * The slide-protocol runner of the training-free methods (docs/training-free-methods.md §3, §4): the protocol is
  * {@link SlideOptions}; the method is its {@link DenseFeatures} strategy (for the six methods of the spec only the ViT's
  * last block, {@link Method#lastBlock}), given to the constructor, so a new method plugs in without a copy of the
  * protocol (docs/pipeline.md).

@@ -12,7 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Class text features by prompt ensembling (spec cliptrase.md §3.1): for each name, encode every
  * template with the name filled in, L2-normalize each, average, L2-normalize the mean. Results are
- * cached per (model, names, templates), so a batch of images pays for the text tower once.
+ * cached per (model, names, templates), so a batch of images pays for the text tower once, and on disk
+ * ({@link TextFeatureStore}), so that a new process with a vocabulary seen before does not pay for it at all.
  */
 public final class TextFeatures {
 
@@ -34,16 +35,43 @@ public final class TextFeatures {
         return of(model, vocabulary.textRows(), templates);
     }
 
-    /** One unit-norm feature row per name (cached; the returned rows must not be modified). */
+    /** The disk store the environment asks for, looked up once per process (null: off). */
+    private static final class Disk {
+        static final TextFeatureStore STORE = TextFeatureStore.fromEnvironment();
+    }
+
+    /**
+     * One unit-norm feature row per name (cached in memory and in the user cache; the returned rows must not be
+     * modified).
+     */
     public static float[][] of(ClipModel model, List<String> names, List<String> templates) {
+        return of(model, names, templates, Disk.STORE);
+    }
+
+    /** As {@link #of(ClipModel, List, List)} with the disk store given ({@code null}: memory only). */
+    public static float[][] of(ClipModel model, List<String> names, List<String> templates, TextFeatureStore store) {
         Key key = new Key(List.copyOf(names), List.copyOf(templates));
         Map<Key, float[][]> perModel = CACHE.computeIfAbsent(model, m -> new ConcurrentHashMap<>());
         float[][] hit = perModel.get(key);
         if (hit != null) return hit;
-        float[][] rows = new float[names.size()][];
-        for (int i = 0; i < rows.length; i++) rows[i] = ensemble(model, names.get(i), templates);
+        float[][] rows = fromDisk(model, key, store);
         if (perModel.size() >= VOCABULARIES_PER_MODEL) perModel.clear();
         perModel.put(key, rows);
+        return rows;
+    }
+
+    /** The stored rows when the store has an intact entry, else computed and stored. */
+    private static float[][] fromDisk(ClipModel model, Key key, TextFeatureStore store) {
+        String fingerprint = store == null || key.names().isEmpty() ? null : model.fingerprint();
+        byte[] diskKey = fingerprint == null ? null
+                : TextFeatureStore.key(fingerprint, model.backend().name(), key.names(), key.templates());
+        if (diskKey != null) {
+            float[][] stored = store.load(diskKey, key.names().size());
+            if (stored != null) return stored;
+        }
+        float[][] rows = new float[key.names().size()][];
+        for (int i = 0; i < rows.length; i++) rows[i] = ensemble(model, key.names().get(i), key.templates());
+        if (diskKey != null) store.save(diskKey, rows);
         return rows;
     }
 

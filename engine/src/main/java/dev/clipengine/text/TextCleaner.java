@@ -4,6 +4,7 @@ import java.math.BigInteger;
 import java.text.Normalizer;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -49,31 +50,32 @@ final class TextCleaner {
     private static final Pattern ANSI = Pattern.compile("\u001b\\[((?:\\p{Nd}|;)*)([a-zA-Z])");
 
     static {
-        for (String chunk : TextTables.HTML5) parsePairs(chunk, HTML5);
+        TextTables tables = TextTables.bundled();
+        parsePairs(tables.section("html5"), HTML5);
         for (Map.Entry<String, String> e : HTML5.entrySet()) {
             if (e.getKey().endsWith(";")) FTFY_ENTITIES.put("&" + e.getKey(), e.getValue());
         }
         Map<String, String> upper = new HashMap<>();
-        for (String chunk : TextTables.FTFY_UPPER_ENTITIES) parsePairs(chunk, upper);
+        parsePairs(tables.section("ftfy-upper-entities"), upper);
         upper.forEach((k, v) -> FTFY_ENTITIES.put("&" + k, v));
         Map<String, String> tmp = new HashMap<>();
-        parsePairs(TextTables.INVALID_CHARREFS, tmp);
+        parsePairs(tables.section("invalid-charrefs"), tmp);
         tmp.forEach((k, v) -> INVALID_CHARREFS.put(Integer.parseInt(k, 16), v));
-        for (String s : TextTables.INVALID_CODEPOINTS.split(" ")) INVALID_CODEPOINTS.add(Integer.parseInt(s, 16));
+        for (String s : tables.section("invalid-codepoints")) INVALID_CODEPOINTS.add(Integer.parseInt(s, 16));
         tmp.clear();
-        parsePairs(TextTables.WIDTH_MAP, tmp);
+        parsePairs(tables.section("width-map"), tmp);
         tmp.forEach((k, v) -> WIDTH.put(Integer.parseInt(k, 16), v));
         tmp.clear();
-        parsePairs(TextTables.LIGATURES, tmp);
+        parsePairs(tables.section("ligatures"), tmp);
         tmp.forEach((k, v) -> LIGATURES.put(Integer.parseInt(k, 16), v));
-        for (String s : TextTables.CONTROL_CHARS.split(" ")) CONTROL.add(Integer.parseInt(s, 16));
-        String[] c1 = TextTables.C1_SLOPPY_1252.split(",");
-        for (int i = 0; i < 32; i++) C1[i] = Character.toString(Integer.parseInt(c1[i], 16));
+        for (String s : tables.section("control-chars")) CONTROL.add(Integer.parseInt(s, 16));
+        List<String> c1 = tables.section("c1-sloppy-1252");
+        if (c1.size() != 32) throw new IllegalStateException(TextTables.RESOURCE + ": c1-sloppy-1252 has " + c1.size() + " entries, not 32");
+        for (int i = 0; i < 32; i++) C1[i] = Character.toString(Integer.parseInt(c1.get(i), 16));
     }
 
-    private static void parsePairs(String entries, Map<String, String> into) {
-        for (String entry : entries.split(" ")) {
-            if (entry.isEmpty()) continue;
+    private static void parsePairs(List<String> entries, Map<String, String> into) {
+        for (String entry : entries) {
             int eq = entry.lastIndexOf('=');
             StringBuilder v = new StringBuilder();
             for (String cp : entry.substring(eq + 1).split(",")) v.appendCodePoint(Integer.parseInt(cp, 16));

@@ -175,7 +175,7 @@ class CommandLineIT {
                 List.of("embed-text", "--model", truncated.toString(), "--text", "x"),
                 List.of("embed-text", "--model", notImage.toString(), "--text", "x"),
                 List.of("no-such-command"),
-                List.of("embed-text", "--text", "x"));
+                List.of("embed-text", "--model", dir.resolve("hf").toString()));   // no --text
         for (List<String> c : cases) {
             Result r = run(c);
             assertEquals(2, r.code(), c + " -> " + r.err());
@@ -202,7 +202,7 @@ class CommandLineIT {
             Result r = run(concat(concat(List.of("segment"), modelArgs("hf").toArray(String[]::new)),
                     "--image", image.toString(), "--vocabulary", vocabulary, "--size", String.valueOf(c.get("size")),
                     "--eps", String.valueOf(c.get("eps")), "--min-samples", String.valueOf(c.get("min_samples")),
-                    "--out", out.toString(), "--json"));
+                    "--protocol", "cliptrase", "--out", out.toString(), "--json"));
             assertEquals(0, r.code(), r.err());
             String stem = image.getFileName().toString().replaceFirst("\\.[^.]+$", "");
             var png = javax.imageio.ImageIO.read(out.resolve(stem + ".labels.png").toFile());

@@ -221,7 +221,7 @@ class MethodsCommandLineIT {
                 concat(seg, "--method", "sclip", "--vocabulary", "voc21", "--eps", "1.0"),
                 concat(seg, "--vocabulary", "VOC20", "--crop", "224"),
                 List.of("eval", "--dataset", "kitti", "--data", camvid.toString(), "--model", model, "--method", "sclip"),
-                List.of("eval", "--dataset", "camvid", "--data", camvid.toString()),
+                List.of("eval", "--dataset", "camvid", "--data", camvid.toString(), "--predictions", tmp.resolve("none").toString()),
                 List.of("eval", "--dataset", "camvid", "--data", camvid.toString(), "--model", model, "--size", "100"));
         for (List<String> c : cases) {
             CommandLineIT.Result r = run(c);

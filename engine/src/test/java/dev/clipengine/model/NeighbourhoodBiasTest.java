@@ -4,7 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** NACLIP's Ω against the hand values of training-free-methods.md App. C. */
+/** NACLIP's Ω against the hand values of docs/training-free-methods.md App. C. */
 class NeighbourhoodBiasTest {
 
     @Test

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The training-free family against {@code clip-tiny/methods/} (training-free-methods.md, fixtures README
+ * The training-free family against {@code clip-tiny/methods/} (docs/training-free-methods.md, fixtures README
  * "methods/"): OpenCV resize, normalized pixels, query features, each method's whole-image features, SCLIP's
  * averaged slide logits, and every method's label map under both profiles wherever the reference's margin leaves
  * no doubt.

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
- * CLIPtrase end to end against the reference's {@code seg.*} goldens (spec cliptrase.md §3.2):
+ * CLIPtrase end to end against the reference's {@code seg.*} goldens (docs/cliptrase.md §3.2):
  * the denoised correlation M to 1e-4, DBSCAN labels, cluster map and final prediction identical,
  * the raw per-pixel prediction identical wherever the reference's top-2 gap leaves no doubt.
  */

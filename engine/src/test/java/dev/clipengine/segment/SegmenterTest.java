@@ -3,6 +3,7 @@ package dev.clipengine.segment;
 import dev.clipengine.Fixtures;
 import dev.clipengine.image.RgbImage;
 import dev.clipengine.model.ClipModel;
+import dev.clipengine.segmentation.WholeImageGeometry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,6 +19,7 @@ import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -97,6 +99,103 @@ class SegmenterTest {
         assertEquals(8, s.gridH());          // short side 170 -> 128 px -> 8 patches
         assertEquals(14, s.gridW());         // 300·128/170 = 225.9 -> 224 px -> 14 patches (non-square grid)
         assertTrue(s.image() == img);
+    }
+
+    static Segmenter fullAt(ClipModel model, int size) {
+        return new Segmenter(model, new SegmentOptions(size, SegmentOptions.Protocol.FULL, 0.3, 3, null,
+                SegmentOptions.DenoiseMode.CLS_ROW, SegmentOptions.defaults().posInterp(), List.of("a photo of a {}.")));
+    }
+
+    /**
+     * A 2048x128 panorama at size 128 needs no resize, so each window's map is exactly the map of its own pixels
+     * segmented alone: the panorama's labels over the part each window owns must be that window's labels.
+     */
+    @Test
+    void aPanoramaIsCoveredByWindowsEachSegmentedAlone() {
+        RgbImage pano = blocks(2048, 128, 11);
+        Segmentation s = fullAt(model, 128).segment(pano, vocabulary);
+        assertValid(s, 2048, 128, vocabulary);
+        assertEquals(8, s.gridH());
+        assertEquals(128, s.gridW());
+        List<WholeImageGeometry.Window> windows = s.placement().windows();
+        assertEquals(3, windows.size());   // 1024-wide passes at 0, 512, 1024
+        assertNull(s.rawLabels(), "no full-size diagnostics in the full protocol");
+        int covered = 0;
+        for (WholeImageGeometry.Window w : windows) {
+            Segmentation alone = fullAt(model, 128).segment(crop(pano, w.x(), 0, w.width(), 128), vocabulary);
+            assertEquals(1, alone.placement().windows().size());
+            for (int y = 0; y < 128; y++) {
+                for (int x = w.keepX0(); x < w.keepX1(); x++) {
+                    assertEquals(alone.labels()[y * w.width() + x], s.labels()[y * 2048 + w.x() + x], "window at " + w.x() + ", pixel " + x + "," + y);
+                }
+            }
+            covered += w.keepX1() - w.keepX0();
+        }
+        assertEquals(2048, covered);
+    }
+
+    @Test
+    void aPortraitIsCoveredTopToBottom() {
+        RgbImage tall = blocks(128, 1536, 12);
+        Segmentation s = fullAt(model, 128).segment(tall, vocabulary);
+        assertValid(s, 128, 1536, vocabulary);
+        List<WholeImageGeometry.Window> windows = s.placement().windows();
+        assertEquals(2, windows.size());
+        WholeImageGeometry.Window last = windows.get(1);
+        Segmentation alone = fullAt(model, 128).segment(crop(tall, 0, last.y(), 128, last.height()), vocabulary);
+        for (int y = last.keepY0(); y < last.keepY1(); y++) {
+            for (int x = 0; x < 128; x++) assertEquals(alone.labels()[y * 128 + x], s.labels()[(last.y() + y) * 128 + x]);
+        }
+    }
+
+    @Test
+    void aSmallImageIsMappedAtItsOwnSize() {
+        Segmentation s = fullAt(model, 128).segment(noise(7, 5, 13), vocabulary);
+        assertValid(s, 7, 5, vocabulary);
+        MapPlacement p = s.placement();
+        assertEquals(List.of(7, 5, 7, 5, 0.0, 0.0, 1.0, 1.0), List.of(p.imageWidth(), p.imageHeight(), p.width(), p.height(), p.x(), p.y(),
+                p.scaleX(), p.scaleY()));
+        assertEquals(1, p.windows().size());
+    }
+
+    @Test
+    void theCropProtocolSaysWhereItsCropLies() {
+        // 300x170 -> short side 128: 128 * 300 / 170 = 225.9, truncated to 225; left = round((225 - 128) / 2) = 48 (half to
+        // even); 48 resized pixels are 48 / (225 / 300) = 64 original pixels
+        Segmentation s = segmenter.segment(noise(300, 170, 14), vocabulary);
+        MapPlacement p = s.placement();
+        assertEquals(300, p.imageWidth());
+        assertEquals(128, p.width());
+        assertEquals(64.0, p.x(), 1e-9);
+        assertEquals(0.0, p.y());
+        assertEquals(0.75, p.scaleX(), 1e-12);
+        assertEquals(128.0 / 170, p.scaleY(), 1e-12);
+        assertTrue(p.windows().isEmpty());
+        assertTrue(s.rawLabels() != null && s.rawGap() != null, "the crop keeps its diagnostics for the conformance tests");
+    }
+
+    /** Flat blocks of a few colours, so the clusters differ between windows. */
+    static RgbImage blocks(int w, int h, long seed) {
+        java.util.Random r = new java.util.Random(seed);
+        byte[] rgb = new byte[w * h * 3];
+        int bw = 40 + r.nextInt(60), bh = 30 + r.nextInt(40);
+        int[] colours = new int[64];
+        for (int i = 0; i < colours.length; i++) colours[i] = r.nextInt(1 << 24);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int c = colours[((x / bw) * 7 + (y / bh) * 3) % colours.length];
+                rgb[3 * (y * w + x)] = (byte) (c >> 16);
+                rgb[3 * (y * w + x) + 1] = (byte) (c >> 8);
+                rgb[3 * (y * w + x) + 2] = (byte) c;
+            }
+        }
+        return new RgbImage(w, h, rgb);
+    }
+
+    static RgbImage crop(RgbImage img, int x0, int y0, int w, int h) {
+        byte[] out = new byte[w * h * 3];
+        for (int y = 0; y < h; y++) System.arraycopy(img.rgb(), ((y0 + y) * img.width() + x0) * 3, out, y * w * 3, w * 3);
+        return new RgbImage(w, h, out);
     }
 
     @Test

@@ -70,6 +70,7 @@ class ServeIT {
         List<?> images = (List<?>) Json.parse(golden.metadata().get("images"));
         Map<String, String> cliptrase = new LinkedHashMap<>();
         cliptrase.put("vocabulary", "VOC21");
+        cliptrase.put("protocol", "cliptrase");   // the reference's crop (the default is the whole image)
         cliptrase.put("size", String.valueOf(voc21.get("size")));
         cliptrase.put("eps", String.valueOf(voc21.get("eps")));
         cliptrase.put("min_samples", String.valueOf(voc21.get("min_samples")));

@@ -29,7 +29,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One image through the slide protocol per method (training-free-methods.md §3): a 500×375 image rescaled to 448×336,
+ * One image through the slide protocol per method (docs/training-free-methods.md §3): a 500×375 image rescaled to 448×336,
  * six 224 windows with stride 112 through a ViT-B/16 with random weights (speed depends on shapes, not values),
  * then the VOC21 decision at the original size (profile sclip-voc21: 56 queries, logit scale 65, prob and area
  * thresholds). Query features are computed once in the setup (one template, to keep the setup short); the measured

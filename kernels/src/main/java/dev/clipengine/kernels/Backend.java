@@ -156,7 +156,7 @@ public interface Backend extends AutoCloseable {
                    Buffer out, long outOff);
 
     /**
-     * The cosine self-correlation of CLIPtrase (cliptrase.md §2.1): {@code n} rows of {@code segments} consecutive
+     * The cosine self-correlation of CLIPtrase (docs/cliptrase.md §2.1): {@code n} rows of {@code segments} consecutive
      * segments of {@code width} floats (row stride {@code ld}, from {@code off}); {@code out[i][j] = scale ·
      * Σ_s cos(x_i,s, x_j,s)} with {@code cos(a, b) = a·b / max(|a||b|, 1e-8)}, an {@code n×n} matrix at offset 0.
      * For q, k and v of every head, {@code segments = 3·heads} and {@code scale = 1/(3·heads)} give the mean.

@@ -231,11 +231,13 @@ public final class CpuBackend implements Backend {
      */
     static final class CpuWeights implements Weights {
         private final WeightMatrix matrix;
+        private final WorkPool pool;
         private volatile PackedLinear packed;
         private volatile boolean packingTried;
 
-        CpuWeights(WeightMatrix matrix) {
+        CpuWeights(WeightMatrix matrix, WorkPool pool) {
             this.matrix = Objects.requireNonNull(matrix, "weight matrix");
+            this.pool = pool;
         }
 
         WeightMatrix matrix() {
@@ -247,7 +249,7 @@ public final class CpuBackend implements Backend {
             if (!packingTried) {
                 synchronized (this) {
                     if (!packingTried) {
-                        packed = PackedLinear.tryPack(matrix);
+                        packed = PackedLinear.tryPack(matrix, pool);
                         packingTried = true;
                     }
                 }
@@ -317,7 +319,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Weights weights(WeightMatrix w) {
-        return new CpuWeights(w);
+        return new CpuWeights(w, pool);
     }
 
     @Override

@@ -4,10 +4,10 @@ package dev.clipengine.segmentation;
  * "Global patch" denoising of the patch self-correlation before clustering.
  *
  * <ul>
- *   <li>{@link #clsRow} — what the reference code does (spec §3.2, the default):
+ *   <li>{@link #clsRow} — what the reference code does (docs/cliptrase.md §3.2, the default):
  *       {@code M[i][j] = max(0, W[i+1][j+1] − W[0][j+1])}, i.e. the [CLS] row of the correlation is subtracted from
  *       every patch row and negatives are clamped to 0.</li>
- *   <li>{@link #selfWeight} — an <b>interpretation</b> of the paper's Eq. 7 (spec §7 D4), which the official code
+ *   <li>{@link #selfWeight} — an <b>interpretation</b> of the paper's Eq. 7 (docs/cliptrase.md §7 D4), which the official code
  *       does not implement. See that method for exactly what is computed.</li>
  * </ul>
  */
@@ -17,7 +17,7 @@ public final class Denoise {
     }
 
     /**
-     * Reference "global patch denoise" (spec §3.2): from the {@code [L×L]} correlation {@code w} (row-major, token 0 =
+     * Reference "global patch denoise" (docs/cliptrase.md §3.2): from the {@code [L×L]} correlation {@code w} (row-major, token 0 =
      * [CLS], {@code L = tokens}) returns the {@code [N×N]} matrix ({@code N = L − 1})
      * {@code M[i][j] = W[i+1][j+1] − W[0][j+1]}, set to 0 where it is negative. Computed in fp32 exactly like
      * {@code M = W[1:,1:] − W[0,1:]; M[M<0] = 0} (a NaN stays NaN, −0.0 stays −0.0).
@@ -73,7 +73,7 @@ public final class Denoise {
     }
 
     /**
-     * Paper Eq. 7 alternative — <b>our interpretation</b>, not the reference pipeline (spec §7 D4; the official code
+     * Paper Eq. 7 alternative — <b>our interpretation</b>, not the reference pipeline (docs/cliptrase.md §7 D4; the official code
      * never implements it). The paper identifies "global" patches (patches that correlate with almost everything,
      * so their own self-correlation does not stand out from their row) through the self-weight {@code w_ii} compared
      * with the row mean, discards them, clusters the remaining patches and drops the noise cluster. Implemented here:

@@ -2,7 +2,7 @@ package dev.clipengine.segmentation;
 
 /**
  * Port of OpenCV's {@code cv2.resize(img, (w, h), interpolation=INTER_LINEAR)} for 8-bit interleaved images
- * (training-free-methods.md App. B), the resize behind mmcv's {@code imrescale}.
+ * (docs/training-free-methods.md App. B), the resize behind mmcv's {@code imrescale}.
  *
  * <p>What OpenCV does, and therefore this class: source coordinates {@code (d+0.5)·scale-0.5} in double rounded
  * to float, with {@code scale = 1/(dst/src)}; 11-bit fixed-point weights rounded half to even; an exact integer

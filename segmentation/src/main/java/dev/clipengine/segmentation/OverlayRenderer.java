@@ -7,6 +7,7 @@ import java.awt.FontMetrics;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,6 +29,12 @@ public final class OverlayRenderer {
     public static final float ALPHA = 0.5f;
     /** Images smaller than this (longer side) are enlarged by an integer factor. */
     public static final int MIN_DISPLAY = 384;
+    /**
+     * Images larger than this (longer side) are shown reduced by an integer factor, nearest pixel: the overlay is
+     * for looking at, and a 48-megapixel one would cost 192 MB of heap (issue 18: 8000×6000 under -Xmx512m).
+     * The label map is always written at full size.
+     */
+    public static final int MAX_DISPLAY = 4096;
 
     static {
         if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
@@ -60,7 +67,8 @@ public final class OverlayRenderer {
         for (int l : labels) if (l >= 0 && l < n) area[l]++;
 
         int s = Math.max(1, Math.min(8, (MIN_DISPLAY + Math.max(w, h) - 1) / Math.max(w, h)));
-        int iw = w * s, ih = h * s;
+        int shrink = Math.max(1, (Math.max(w, h) + MAX_DISPLAY - 1) / MAX_DISPLAY);
+        int iw = shrink > 1 ? (w + shrink - 1) / shrink : w * s, ih = shrink > 1 ? (h + shrink - 1) / shrink : h * s;
 
         // legend entries: present classes by decreasing area, then by id
         List<Integer> present = new ArrayList<>();
@@ -91,11 +99,13 @@ public final class OverlayRenderer {
         int legendH = present.isEmpty() ? 0 : pad + rowH * present.size() + pad / 2;
 
         BufferedImage out = new BufferedImage(iw + legendW, Math.max(ih, legendH), BufferedImage.TYPE_INT_RGB);
-        int[] px = new int[iw * ih];
+        // written straight into the image's own pixels: a second full-size int array would double the overlay's heap
+        int[] px = ((DataBufferInt) out.getRaster().getDataBuffer()).getData();
+        int stride = out.getWidth();
         for (int y = 0; y < ih; y++) {
-            int sy = y / s;
+            int sy = shrink > 1 ? y * shrink : y / s;
             for (int x = 0; x < iw; x++) {
-                int sx = x / s;
+                int sx = shrink > 1 ? x * shrink : x / s;
                 int i = sy * w + sx;
                 int r = rgb[3 * i] & 0xff, g = rgb[3 * i + 1] & 0xff, b = rgb[3 * i + 2] & 0xff;
                 int l = labels[i];
@@ -105,15 +115,14 @@ public final class OverlayRenderer {
                     g = blend(g, (col >> 8) & 0xff, ALPHA);
                     b = blend(b, col & 0xff, ALPHA);
                 }
-                if (isBoundary(labels, w, h, s, x, y)) {
+                if (shrink > 1 ? isBoundaryShrunk(labels, w, h, shrink, sx, sy) : isBoundary(labels, w, h, s, x, y)) {
                     r = blend(r, 255, 0.8f);
                     g = blend(g, 255, 0.8f);
                     b = blend(b, 255, 0.8f);
                 }
-                px[y * iw + x] = (r << 16) | (g << 8) | b;
+                px[y * stride + x] = (r << 16) | (g << 8) | b;
             }
         }
-        out.setRGB(0, 0, iw, ih, px, 0, iw);
 
         Graphics2D g2 = out.createGraphics();
         try {
@@ -167,6 +176,13 @@ public final class OverlayRenderer {
         int sx1 = (x + 1) / s, sy1 = (y + 1) / s;
         if (sx1 < w && sx1 != sx && labels[sy * w + sx1] != l) return true;
         return sy1 < h && sy1 != sy && labels[sy1 * w + sx] != l;
+    }
+
+    /** On a reduced overlay: whether the next shown pixel to the right or below has another label. */
+    private static boolean isBoundaryShrunk(int[] labels, int w, int h, int shrink, int sx, int sy) {
+        int l = labels[sy * w + sx];
+        if (sx + shrink < w && labels[sy * w + sx + shrink] != l) return true;
+        return sy + shrink < h && labels[(sy + shrink) * w + sx] != l;
     }
 
     private static int blend(int base, int over, float a) {

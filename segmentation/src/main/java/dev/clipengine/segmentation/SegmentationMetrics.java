@@ -7,7 +7,7 @@ package dev.clipengine.segmentation;
  * {@code IoU_c = tp/(gt_c + pred_c − tp)} and {@code Acc_c = tp/gt_c}, NaN where the denominator is 0 and left out
  * of the means; {@code pAcc = Σtp/Σgt}; {@code fwIoU = Σ_c gt_c·IoU_c / Σgt} (detectron2's; mmseg has none).
  *
- * <p>{@link #reference}: the CLIPtrase reference's {@code configs/metric.py} (cliptrase.md §5.1):
+ * <p>{@link #reference}: the CLIPtrase reference's {@code configs/metric.py} (docs/cliptrase.md §5.1):
  * {@code IoU_c = tp/(gt_c + pred_c − tp + 0.01)}, {@code mIoU} over the classes present in the ground truth,
  * {@code mAcc} = mean over <em>all</em> classes of {@code tp/(gt_c + 0.01)} (absent classes count 0),
  * {@code pAcc = trace/total}, {@code fwIoU = Σ_{gt_c>0} (gt_c/total)·IoU_c}.

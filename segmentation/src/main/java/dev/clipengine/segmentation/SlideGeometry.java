@@ -3,7 +3,7 @@ package dev.clipengine.segmentation;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The image geometry of the slide protocol (training-free-methods.md §3.1, §3.6). */
+/** The image geometry of the slide protocol (docs/training-free-methods.md §3.1, §3.6). */
 public final class SlideGeometry {
 
     private SlideGeometry() {

@@ -1,7 +1,7 @@
 package dev.clipengine.segmentation;
 
 /**
- * The decision of the slide protocol at the original image size (training-free-methods.md §3.8, §3.9): the
+ * The decision of the slide protocol at the original image size (docs/training-free-methods.md §3.8, §3.9): the
  * averaged cosine logits of every query are upsampled (PyTorch bilinear) to the original size, then per pixel
  * {@code P = softmax(logitScale · logits)} over all queries jointly, each class takes the largest probability of
  * its synonyms, classes whose predicted area is small are dropped ({@code areaThd}), the argmax (first index on
@@ -45,8 +45,9 @@ public record SlidePostprocess(int[] queryClass, int numClasses, float logitScal
         int[] bestQuery = new int[numClasses];
         if (areaThd != null) {
             long[] area = new long[numClasses];
+            BilinearRows.Cursor first = up.cursor(logits, q);
             for (int oy = 0; oy < outH; oy++) {
-                up.row(logits, q, oy, row);
+                first.row(0, q, oy, row);
                 for (int ox = 0; ox < outW; ox++) area[decide(row, ox, outW, keep, best, bestQuery)]++;
             }
             long foreground = 0;
@@ -55,8 +56,9 @@ public record SlidePostprocess(int[] queryClass, int numClasses, float logitScal
             float limit = areaThd * (float) foreground;
             for (int c = 1; c < numClasses; c++) keep[c] = (float) area[c] > limit;
         }
+        BilinearRows.Cursor rows = up.cursor(logits, q);
         for (int oy = 0; oy < outH; oy++) {
-            up.row(logits, q, oy, row);
+            rows.row(0, q, oy, row);
             for (int ox = 0; ox < outW; ox++) {
                 int c = decide(row, ox, outW, keep, best, bestQuery);
                 if (probThd > 0 && topProbability(row, ox, outW, bestQuery[c]) < probThd) c = 0;

@@ -95,7 +95,7 @@ class ClusterVotingTest {
     @Test
     void rawPredictionChunksManyClassesNonSquare() {
         // more rows than one chunk, non-square grid; compare with a direct per-pixel evaluation
-        int rows = 2 * ClusterVoting.CHANNEL_CHUNK + 5, gh = 3, gw = 5, oh = 12, ow = 20;
+        int rows = 2 * RawPredictionRows.CHUNK + 5, gh = 3, gw = 5, oh = 12, ow = 20;
         float[] logits = new float[rows * gh * gw];
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(5);
         for (int i = 0; i < logits.length; i++) logits[i] = (float) rnd.nextGaussian();

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DbscanTest {
 
-    /** Textbook sklearn-order DBSCAN (spec §3.3): O(n²) double distances, stack flood fill. */
+    /** Textbook sklearn-order DBSCAN (docs/cliptrase.md §3.3): O(n²) double distances, stack flood fill. */
     static int[] reference(float[] x, int n, int dim, double eps, int minSamples) {
         double eps2 = eps * eps;
         int[][] nb = new int[n][];

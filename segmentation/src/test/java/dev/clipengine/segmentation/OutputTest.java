@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -230,6 +231,25 @@ class OutputTest {
             assertEquals(384, sm.getHeight());
             OverlayRenderer.writePng(Path.of("target", "overlay-small.png"), sm);
         }
+    }
+
+    @Test
+    void aHugeImageIsShownReducedButWhole() {
+        // 9000 px is more than twice MAX_DISPLAY: every third pixel, 3000 wide; the left third class 0, the rest 1
+        int w = 9000, h = 300;
+        byte[] rgb = new byte[w * h * 3];
+        Arrays.fill(rgb, (byte) 100);
+        int[] labels = new int[w * h];
+        for (int i = 0; i < labels.length; i++) labels[i] = i % w < 3000 ? 0 : 1;
+        int[] colours = {0xff0000, 0x0000ff};
+        BufferedImage img = OverlayRenderer.render(rgb, w, h, labels, new String[] {"red", "blue"}, colours);
+        assertTrue(img.getWidth() > 3000 && img.getWidth() < 3300, "3000 pixels of image plus a legend: " + img.getWidth());
+        // blend(100, 255, 0.5) = 178 (rounded), blend(100, 0, 0.5) = 50
+        assertEquals(0xb23232, img.getRGB(10, 50) & 0xffffff);
+        assertEquals(0x3232b2, img.getRGB(2000, 50) & 0xffffff);
+        // the class boundary at x = 3000 (shown at 999 -> 1000) is outlined
+        int edge = img.getRGB(999, 50) & 0xffffff;
+        assertTrue(edge != 0xb23232, Integer.toHexString(edge));
     }
 
     private static List<Path> list(Path dir) throws IOException {

@@ -7,7 +7,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The worked examples of training-free-methods.md §3.1 and §3.6. */
+/** The worked examples of docs/training-free-methods.md §3.1 and §3.6. */
 class SlideGeometryTest {
 
     @Test

@@ -1,16 +1,16 @@
 package dev.clipengine.spark;
 
-import dev.clipengine.cli.Launcher;
+import dev.clipengine.cli.JvmRelaunch;
 
 import java.io.File;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -20,7 +20,7 @@ import java.util.stream.Stream;
  * again with Spark's jars ({@code $SPARK_HOME/jars}, else the {@code spark-home/jars} folder that
  * {@code mvn package} lays out beside the jar) and the flags Spark's own launcher gives its JVMs
  * (read from that Spark's {@code JavaModuleOptions}), forwarding JVM options, arguments, streams and the
- * exit code. Nothing here touches Spark or the Vector API, so it runs on a bare class path.
+ * exit code through {@link JvmRelaunch}, as engine.jar's launcher does. Nothing here touches Spark or the Vector API, so it runs on a bare class path.
  */
 public final class Main {
 
@@ -46,11 +46,8 @@ public final class Main {
             SparkCli.main(args);
             return;
         }
-        if (Boolean.getBoolean(RELAUNCHED)) {
-            System.err.println("error: the relaunched JVM still lacks Spark or the jdk.incubator.vector module; "
-                    + "run with a full JDK 25 and Spark 4.2 (spark-submit, or SPARK_HOME)");
-            System.exit(2);
-        }
+        JvmRelaunch.refuseSecondStart(RELAUNCHED, "error: the relaunched JVM still lacks Spark or the jdk.incubator.vector module; "
+                + "run with a full JDK 25 and Spark 4.2 (spark-submit, or SPARK_HOME)");
         System.exit(relaunch(args));
     }
 
@@ -75,33 +72,16 @@ public final class Main {
             return 2;
         }
         Path jars = home.resolve("jars");
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(moduleFlags(jars));
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.add("-D" + RELAUNCHED + "=true");
-        cmd.add(dev.clipengine.cli.ChildJvm.launcherPidOption());
-        cmd.add("-cp");
-        cmd.add((ownJar == null ? System.getProperty("java.class.path") : ownJar.toString()) + File.pathSeparator + jars + File.separator + "*");
-        cmd.add("dev.clipengine.spark.SparkCli");   // by name: loading it here could pull in Spark classes
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-                .redirectInput(ProcessBuilder.Redirect.INHERIT)
-                .redirectOutput(ProcessBuilder.Redirect.INHERIT);
+        String classPath = (ownJar == null ? System.getProperty("java.class.path") : ownJar.toString()) + File.pathSeparator + jars
+                + File.separator + "*";
         // local-cluster workers look Spark up there to start their executors; Spark's launcher library
         // otherwise guesses the Scala version from a source build's folders, which a jars-only home lacks
-        if (System.getenv("SPARK_HOME") == null) pb.environment().put("SPARK_HOME", home.toString());
-        if (System.getenv("SPARK_SCALA_VERSION") == null) pb.environment().put("SPARK_SCALA_VERSION", "2.13");
-        try {
-            // the child stops with this launcher and this launcher with the child (see ChildJvm)
-            return dev.clipengine.cli.ChildJvm.run(pb, err -> Launcher.copyDroppingWarning(err, System.err));
-        } catch (IOException e) {
-            System.err.println("error: could not start " + cmd.get(0) + ": " + e.getMessage());
-            return 2;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 130;
-        }
+        Map<String, String> env = new HashMap<>();
+        if (System.getenv("SPARK_HOME") == null) env.put("SPARK_HOME", home.toString());
+        if (System.getenv("SPARK_SCALA_VERSION") == null) env.put("SPARK_SCALA_VERSION", "2.13");
+        // SparkCli by name: loading it here could pull in Spark classes
+        return JvmRelaunch.run(new JvmRelaunch.Child(RELAUNCHED, moduleFlags(jars), classPath, "dev.clipengine.spark.SparkCli", env,
+                JvmRelaunch.DEFAULT_GRACE_SECONDS), args);
     }
 
     /** $SPARK_HOME when it holds Spark's jars, else spark-home/ beside the jar; null when neither. */
@@ -153,11 +133,6 @@ public final class Main {
     }
 
     private static Path ownJar() {
-        try {
-            Path p = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            return p.toString().endsWith(".jar") ? p.toAbsolutePath() : null;
-        } catch (Exception e) {
-            return null;
-        }
+        return JvmRelaunch.codeSource(Main.class).filter(p -> p.toString().endsWith(".jar")).map(Path::toAbsolutePath).orElse(null);
     }
 }

@@ -54,11 +54,11 @@ class PiecesTest {
     void launcherDropsOnlyTheIncubatorWarning() {
         String rest = "error: something\nmore\n";
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        dev.clipengine.cli.Launcher.copyDroppingWarning(new ByteArrayInputStream(("WARNING: Using incubator modules: jdk.incubator.vector\n" + rest)
+        dev.clipengine.cli.JvmRelaunch.copyDroppingWarning(new ByteArrayInputStream(("WARNING: Using incubator modules: jdk.incubator.vector\n" + rest)
                 .getBytes(StandardCharsets.UTF_8)), out);
         assertEquals(rest, out.toString(StandardCharsets.UTF_8));
         out.reset();
-        dev.clipengine.cli.Launcher.copyDroppingWarning(new ByteArrayInputStream(rest.getBytes(StandardCharsets.UTF_8)), out);
+        dev.clipengine.cli.JvmRelaunch.copyDroppingWarning(new ByteArrayInputStream(rest.getBytes(StandardCharsets.UTF_8)), out);
         assertEquals(rest, out.toString(StandardCharsets.UTF_8));
     }
 

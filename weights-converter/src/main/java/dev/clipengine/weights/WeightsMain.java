@@ -155,8 +155,9 @@ public final class WeightsMain implements Callable<Integer> {
         } else if (ex instanceof java.io.UncheckedIOException u) {
             return describe(u.getCause());
         } else if (ex instanceof OutOfMemoryError) {
-            msg = "out of memory (" + ex.getMessage() + "); the input needs more than this JVM has: give it more with -Xmx"
-                    + " if the input is legitimate";
+            long heapMb = Runtime.getRuntime().maxMemory() >> 20, twice = 2 * heapMb;
+            msg = "out of memory (" + ex.getMessage() + ") in a " + heapMb + " MB heap; the input needs more than this JVM has: "
+                    + "try -Xmx" + (twice >= 1024 ? (twice + 1023) / 1024 + "g" : twice + "m") + " or more if the input is legitimate";
         } else if (ex instanceof StackOverflowError) {
             msg = "the input is nested too deeply to process (stack overflow)";
         } else {

@@ -88,6 +88,23 @@ class HostileInputsCliTest {
     }
 
     @Test
+    void theFirstNonFiniteTensorInCheckpointOrderIsNamedThoughTheScanIsParallel() throws Exception {
+        Path once = withValue(Fixtures.openClip(), "visual.proj", Float.NaN);
+        Path twice = withValue(once, "token_embedding.weight", Float.POSITIVE_INFINITY);
+        HeadCounts heads = new HeadCounts(4, 2);
+        java.util.List<String> order;
+        try (ClipCheckpoint ok = ClipCheckpoint.open(Fixtures.openClip(), heads)) {
+            order = java.util.List.copyOf(ok.config().tensorShapes().keySet());
+        }
+        String first = order.indexOf("visual.proj") < order.indexOf("token_embedding.weight") ? "visual.proj" : "token_embedding.weight";
+        for (int i = 0; i < 5; i++) {
+            WeightsFormatException e = org.junit.jupiter.api.Assertions.assertThrows(WeightsFormatException.class,
+                    () -> ClipCheckpoint.open(twice, heads).close());
+            assertTrue(e.getMessage().contains("tensor '" + first + "' holds"), e.getMessage());
+        }
+    }
+
+    @Test
     void case9InfoEscapesWhatItPrints() throws Exception {
         String header = "{\"__metadata__\":{\"k\\u001b[2J\":\"v\\nforged: line\"},"
                 + "\"w\\u009b31m\\nfile:         /etc/passwd\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";

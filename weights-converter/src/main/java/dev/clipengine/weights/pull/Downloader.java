@@ -240,8 +240,20 @@ public final class Downloader {
     /** The message for no network: where to get the file and where to put it by hand. */
     static DownloadException offline(URI url, Path target, Exception e) {
         return new DownloadException("cannot reach " + url.getHost() + (url.getPort() > 0 ? ":" + url.getPort() : "")
-                + " (" + describe(e) + "); offline? download " + url + " by other means and put it at " + target
+                + " (" + unreachable(e) + "); offline? download " + url + " by other means and put it at " + target
                 + ", then run this again");
+    }
+
+    /**
+     * Why a host could not be reached, in words: the JDK's connection exceptions often carry no message, and their
+     * class name ("ConnectException") is not what a user should read in the one line a failed run prints.
+     */
+    static String unreachable(Exception e) {
+        Throwable t = e instanceof ConnectException || e instanceof UnknownHostException || e.getCause() == null ? e : e.getCause();
+        if (t instanceof UnknownHostException) return "unknown host";
+        if (t instanceof HttpConnectTimeoutException) return "connection timed out";
+        String m = t.getMessage();
+        return m == null || m.isBlank() ? "no connection" : m.replace('\n', ' ');
     }
 
     private static DownloadException interrupted(URI url, Path part, long written, long total, IOException e) {

@@ -19,7 +19,8 @@ public record ModelCache(Path dir) {
         return locate(explicit, System.getenv(), System.getProperty("user.home"));
     }
 
-    static ModelCache locate(Path explicit, Map<String, String> env, String home) {
+    /** As {@link #locate(Path)} with the environment and home folder given (tests; the text-feature cache). */
+    public static ModelCache locate(Path explicit, Map<String, String> env, String home) {
         if (explicit != null) return new ModelCache(explicit);
         String own = env.get(ENV_CACHE);
         if (own != null && !own.isBlank()) return new ModelCache(Path.of(own));
