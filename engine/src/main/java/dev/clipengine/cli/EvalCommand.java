@@ -1,10 +1,14 @@
 package dev.clipengine.cli;
 
+import dev.clipengine.device.BackendSelector;
+import dev.clipengine.heads.SeedHeadMethod;
 import dev.clipengine.image.ImageDecoder;
+import dev.clipengine.kernels.Backend;
 import dev.clipengine.model.ClipModel;
 import dev.clipengine.model.PositionalInterpolation;
 import dev.clipengine.segment.Method;
 import dev.clipengine.segment.MethodOptions;
+import dev.clipengine.segment.SeedMethodOptions;
 import dev.clipengine.segment.SegmentResult;
 import dev.clipengine.segment.SegmentationMethod;
 import dev.clipengine.segment.SegmentOptions;
@@ -55,6 +59,11 @@ import java.util.concurrent.atomic.AtomicInteger;
                         + "(VOC20/21, PC59/60, COCO-Object/Stuff, ADE150, background words included) and the first name of each "
                         + "class elsewhere. Its background label C is mapped to the dataset's background class 0.",
                 "",
+                "--method reclip++|zegclip|tagclip runs a seed head from its own --model checkpoint (with --class-embeddings, "
+                        + "--seen-classes, --pd-threshold, --[no-]trusty-weighting as segment takes them). Its classes are the "
+                        + "dataset's, in order (class i = label i; --classes-file renames them); the checkpoint's class count "
+                        + "must equal the dataset's, e.g. a VOC checkpoint of 20 classes with voc20.",
+                "",
                 "Dataset layouts (--dataset):",
                 "  voc21   PASCAL VOC 2012: JPEGImages, SegmentationClass (0 = background, 255 ignored), ImageSets/Segmentation/<split>.txt",
                 "  voc20   the same, 0 and 255 ignored (reduce-zero-label)",
@@ -71,6 +80,9 @@ import java.util.concurrent.atomic.AtomicInteger;
                 "      --model ViT-B/16 --device cuda --method sclip --profile sclip-voc21",
                 "  java -jar engine.jar eval --dataset camvid --data camvid-val \\",
                 "      --model b16.safetensors --limit 50 --out results/",
+                "  java -jar engine.jar eval --dataset voc20 --data VOCdevkit/VOC2012 \\",
+                "      --method reclip++ --model best_weight.pth \\",
+                "      --class-embeddings voc_clip_text.pth --pd-threshold 1.0",
                 "  java -jar engine.jar eval --dataset ade --data ADEChallengeData2016 \\",
                 "      --predictions preds/",
                 "",
@@ -105,6 +117,10 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
 
     @Mixin
     SlideProtocolOptions slide;
+
+    /** --class-embeddings, --seen-classes, --pd-threshold, --[no-]trusty-weighting of the seed heads. */
+    @Mixin
+    SeedHeadOptions seedHead;
 
     /** --size, --pos-interp, --templates, as segment's. */
     @Mixin
@@ -167,21 +183,29 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
             header.put("predictions", predictions.toString());
             header.put("predictions_format", predictionsFormat);
             failures = run(samples, stderr, s -> score(ds, s, readPrediction(ds, s), matrix));
+        } else if (SeedHeadOptions.isSeedHead(slide.method)) {
+            // a seed head loads its own checkpoint (not a CLIP), then runs the same loop as every other method
+            Plan plan = seedPlan(names, header);
+            SeedMethodOptions seed = (SeedMethodOptions) plan.options();
+            Path weights = seed.checkpoint();
+            if (!Files.exists(weights)) throw new NoSuchFileException(weights.toString());
+            BackendSelector.Selection selection = model.deviceOption.select(stderr);
+            Backend backend = BackendSelector.open(selection);
+            try (SeedHeadMethod method = seed.open(backend)) {
+                header.put("model", weights.getFileName().toString());
+                failures = segmentAll(samples, ds, plan, method, matrix, stderr);
+            } finally {
+                if (selection.cuda()) backend.close();
+            }
         } else {
+            if (seedHead.classEmbeddings != null || seedHead.seenClasses != null || seedHead.pdThreshold != null) {
+                throw new IllegalArgumentException("--class-embeddings, --seen-classes and --pd-threshold apply to --method reclip++|zegclip|tagclip only");
+            }
             // every method the same way: its options and vocabulary, then one loop over the pipeline's interface
             Plan plan = slide.method() == Method.CLIPTRASE ? cliptrasePlan(ds, vocabulary, header) : slidePlan(vocabulary, header);
             try (ClipModel clip = model.load(new Progress(stderr, "eval"))) {
                 header.put("model", clip.describe());
-                SegmentationMethod method = plan.options().create(clip);
-                float[][] text = method.textFeatures(plan.vocabulary());
-                failures = run(samples, stderr, s -> {
-                    SegmentResult r = method.segment(ImageDecoder.read(s.image(), exif.apply()), plan.vocabulary(), text);
-                    int[] labels = plan.toDataset(r.labels());
-                    if (savePredictions != null) {
-                        LabelMapWriter.writePng(savePredictions.resolve(s.id() + ".png"), labels, r.width(), r.height(), ds.numClasses());
-                    }
-                    score(ds, s, new LabelMaps.Map(r.width(), r.height(), labels), matrix);
-                });
+                failures = segmentAll(samples, ds, plan, plan.options().create(clip), matrix, stderr);
             }
         }
         header.put("failed_images", failures);
@@ -195,6 +219,48 @@ final class EvalCommand implements java.util.concurrent.Callable<Integer> {
         stdout.print(md);
         stdout.flush();
         return failures == 0 ? 0 : ClipCli.EXIT_BAD_INPUT;
+    }
+
+    /** The text features once, then every sample through the method, mapped to the dataset's numbering and scored. */
+    private int segmentAll(List<SegDataset.Sample> samples, SegDataset ds, Plan plan, SegmentationMethod method, ConfusionMatrix matrix,
+                           PrintWriter stderr) throws InterruptedException {
+        float[][] text = method.textFeatures(plan.vocabulary());
+        return run(samples, stderr, s -> {
+            SegmentResult r = method.segment(ImageDecoder.read(s.image(), exif.apply()), plan.vocabulary(), text);
+            int[] labels = plan.toDataset(r.labels());
+            if (savePredictions != null) {
+                LabelMapWriter.writePng(savePredictions.resolve(s.id() + ".png"), labels, r.width(), r.height(), ds.numClasses());
+            }
+            score(ds, s, new LabelMaps.Map(r.width(), r.height(), labels), matrix);
+        });
+    }
+
+    /**
+     * A seed head ({@code --method reclip++|zegclip|tagclip}, docs/seed-heads.md) over the dataset: its classes are the
+     * dataset's, one name each in the dataset's order (the checkpoint's class count must match), so label i is class i.
+     */
+    private Plan seedPlan(List<String> classNames, Map<String, Object> header) {
+        List<String> given = new ArrayList<>();
+        if (slide.profile != null) given.add("--profile");
+        if (slide.logitScale != null) given.add("--logit-scale");
+        if (slide.probThd != null) given.add("--prob-thd");
+        if (slide.areaThd != null) given.add("--area-thd");
+        if (slide.sigma != null) given.add("--sigma");
+        if (encoding.templates != null) given.add("--templates");
+        if (model.model == null) throw new IllegalArgumentException("--method " + slide.method + " needs --model CHECKPOINT (its own, not a CLIP)");
+        if (!given.isEmpty()) throw new IllegalArgumentException(String.join(", ", given) + " do not apply to --method " + slide.method);
+        SeedMethodOptions o = seedHead.resolve(slide.method, model.model, encoding.image.size, slide.crop, slide.stride,
+                model.headOptions.counts());
+        header.put("method", o.name());
+        header.put("profile", "checkpoint");
+        header.put("class_embeddings", o.classEmbeddings() == null ? "recomputed" : o.classEmbeddings().getFileName().toString());
+        if (o.size() != null) header.put("short_side", o.size());
+        if (o.crop() != null) header.put("crop", o.crop());
+        if (o.stride() != null) header.put("stride", o.stride());
+        if (o.seenClasses() != null) header.put("seen_classes", o.seenClasses());
+        if (o.pdThreshold() != null) header.put("pd_threshold", o.pdThreshold());
+        if (o.name().equals("tagclip")) header.put("trusty_weighting", o.trustyWeighting());
+        return new Plan(o, Vocabulary.of(dataset, classNames, List.of()), false);
     }
 
     /**

@@ -1,10 +1,11 @@
 package dev.clipengine.cli;
 
+import dev.clipengine.heads.SeedHeads;
+import dev.clipengine.segment.SeedMethodOptions;
+import dev.clipengine.weights.HeadCounts;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The options of the seed heads ({@code --method reclip++|zegclip|tagclip}, docs/seed-heads.md): what their
@@ -36,38 +37,17 @@ final class SeedHeadOptions {
 
     /** The methods these options serve. */
     static boolean isSeedHead(String method) {
-        return method != null && List.of("reclip++", "zegclip", "tagclip").contains(method.toLowerCase(java.util.Locale.ROOT));
+        return SeedMethodOptions.isSeedHead(method);
     }
 
     /** {@code 0-14,17} as a mask over {@code classes}; "none" = no class; an index out of range is a usage error. */
     static boolean[] parseSeen(String spec, int classes) {
-        boolean[] seen = new boolean[classes];
-        if (spec.strip().equalsIgnoreCase("none")) return seen;
-        if (spec.strip().equalsIgnoreCase("all")) {
-            java.util.Arrays.fill(seen, true);
-            return seen;
-        }
-        List<String> bad = new ArrayList<>();
-        for (String part : spec.split(",")) {
-            String p = part.strip();
-            if (p.isEmpty()) continue;
-            try {
-                int dash = p.indexOf('-', 1);
-                int a = Integer.parseInt(dash < 0 ? p : p.substring(0, dash).strip());
-                int b = dash < 0 ? a : Integer.parseInt(p.substring(dash + 1).strip());
-                if (a < 0 || b < a || b >= classes) {
-                    bad.add(p);
-                    continue;
-                }
-                for (int i = a; i <= b; i++) seen[i] = true;
-            } catch (NumberFormatException e) {
-                bad.add(p);
-            }
-        }
-        if (!bad.isEmpty()) {
-            throw new IllegalArgumentException("--seen-classes '" + spec + "': " + String.join(", ", bad)
-                    + " is not an index range within 0-" + (classes - 1) + " (" + classes + " classes)");
-        }
-        return seen;
+        return SeedHeads.parseSeen(spec, classes);
+    }
+
+    /** The engine's options for {@code method} with these and the shared ones ({@code --size}, {@code --crop}, …). */
+    SeedMethodOptions resolve(String method, Path checkpoint, Integer size, Integer crop, Integer stride, HeadCounts heads) {
+        return new SeedMethodOptions(method, checkpoint, classEmbeddings, size, crop, stride, seenClasses, pdThreshold,
+                trustyWeighting, heads.vision() == null ? 0 : heads.vision(), heads.text() == null ? 0 : heads.text());
     }
 }

@@ -14,8 +14,8 @@ import java.util.List;
 final class SlideProtocolOptions {
 
     @Option(names = "--method", defaultValue = "cliptrase", paramLabel = "M",
-            description = "cliptrase (default), vanilla, maskclip, maskclip-reduced, sclip, clearclip, naclip, scclip, resclip; segment also "
-                    + "reclip++, zegclip, tagclip (the seed heads, from their own --model checkpoint).")
+            description = "cliptrase (default), vanilla, maskclip, maskclip-reduced, sclip, clearclip, naclip, scclip, resclip; "
+                    + "and reclip++, zegclip, tagclip (the seed heads, from their own --model checkpoint).")
     String method;
 
     @Option(names = "--profile", paramLabel = "NAME",
