@@ -39,14 +39,8 @@ public final class ClipPreprocess {
     public static RgbImage resizeShortSideCenterCrop(RgbImage src, int size) {
         if (size <= 0) throw new IllegalArgumentException("size must be positive, got " + size);
         int w = src.width(), h = src.height();
-        long newW, newH;
-        if (w <= h) {
-            newW = size;
-            newH = (long) ((double) ((long) size * h) / w);
-        } else {
-            newH = size;
-            newW = (long) ((double) ((long) size * w) / h);
-        }
+        long[] resized = shortSideResized(w, h, size);
+        long newW = resized[0], newH = resized[1];
         if (newW > Integer.MAX_VALUE || newH > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("image of " + w + "x" + h + " is too thin to resize to " + size
                     + " on its short side (" + newW + "x" + newH + ")");
@@ -55,6 +49,17 @@ public final class ClipPreprocess {
         int top = (int) Math.rint((newH - size) / 2.0);
         int left = (int) Math.rint((newW - size) / 2.0);
         return resizeBicubicWindow(src, (int) newW, (int) newH, left, top, size, size);
+    }
+
+    /**
+     * {@code {width, height}} of a {@code w × h} image after torchvision's {@code Resize(size)}: the shorter side
+     * becomes {@code size}, the other {@code int(size * long / short)} (float division, truncation); in longs, so that
+     * a very thin image reports its size instead of overflowing.
+     */
+    public static long[] shortSideResized(int w, int h, int size) {
+        return w <= h
+                ? new long[] {size, (long) ((double) ((long) size * h) / w)}
+                : new long[] {(long) ((double) ((long) size * w) / h), size};
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.clipengine.segment;
 
+import dev.clipengine.image.ClipPreprocess;
 import dev.clipengine.segmentation.WholeImageGeometry;
 
 import java.util.ArrayList;
@@ -37,18 +38,12 @@ public record MapPlacement(int imageWidth, int imageHeight, int width, int heigh
 
     /**
      * The {@code size × size} centre crop of torchvision's {@code Resize(size)} + {@code CenterCrop(size)}, with
-     * the arithmetic of {@code ClipPreprocess.resizeShortSideCenterCrop} (truncated long side, half-even rounding of
+     * the arithmetic of {@link ClipPreprocess#resizeShortSideCenterCrop} ({@link ClipPreprocess#shortSideResized}, half-even rounding of
      * the crop offset, zero padding where the resized image is smaller than the crop).
      */
     public static MapPlacement centreCrop(int w, int h, int size) {
-        long newW, newH;
-        if (w <= h) {
-            newW = size;
-            newH = (long) ((double) ((long) size * h) / w);
-        } else {
-            newH = size;
-            newW = (long) ((double) ((long) size * w) / h);
-        }
+        long[] resized = ClipPreprocess.shortSideResized(w, h, size);
+        long newW = resized[0], newH = resized[1];
         double sx = (double) newW / w, sy = (double) newH / h;
         return new MapPlacement(w, h, size, size, offset(newW, size) / sx, offset(newH, size) / sy, sx, sy, List.of());
     }
