@@ -28,7 +28,8 @@ java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 ort=${ORT:-auto}
 if [ "$ort" = auto ]; then
     ort=0
-    if unzip -l "$jar" 2>/dev/null | grep -q 'OnnxRuntimeBenchmark' && [ -d "$onnx_dir" ]; then ort=1; fi
+    # not `unzip | grep -q`: grep's early exit kills unzip with SIGPIPE, which pipefail reads as "not found"
+    if [ -d "$onnx_dir" ] && unzip -l "$jar" 2>/dev/null | grep -c 'OnnxRuntimeBenchmark' >/dev/null; then ort=1; fi
 fi
 [ "$ort" = 1 ] || echo "(no ONNX Runtime runs: ORT=$ort; build with -Ponnx and export the models to $onnx_dir for them)"
 out=$(mktemp -d)

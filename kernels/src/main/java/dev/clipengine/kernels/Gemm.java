@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>The work is split into tasks of one {@link #NR}-column panel of C times a range of rows of A, claimed by
  *       the pool's threads; each task packs only its own panel, so nothing is packed twice unless rows are split.</li>
- *   <li>Depth is blocked by {@link #KC} so a packed panel ({@code NR*KC} floats) stays in L1 while every row group of
- *       A streams past it.</li>
+ *   <li>Depth is blocked by at most {@link #KC} ({@link #depthStep}) so a packed panel ({@code NR*KC} floats) stays
+ *       in L2 while every row group of A streams past it.</li>
  *   <li>The micro-kernel keeps a {@link #MR}×{@link #NR} tile of C in 12 vector registers: per depth step it
  *       broadcasts MR values of A, loads 3 vectors of B and issues 12 FMAs.</li>
  * </ul>
@@ -26,8 +26,13 @@ final class Gemm {
     static final int MR = 4;
     /** Columns of C per micro-kernel call (and per packed panel): three vectors. */
     static final int NR = 3 * L;
-    /** Depth block: a packed panel is NR*KC floats (24 KB with 16 lanes), comfortably inside L1. */
-    static final int KC = 128;
+    /**
+     * Longest depth block: a packed panel is at most NR*KC floats (144 KB with 16 lanes), an L2-resident block.
+     * Every depth block costs a read-modify-write of the C tile and restarts the hardware's stream of the panel from
+     * memory; with 128 (a 24 KB panel in L1, the textbook choice) that overhead cost ViT-B/16's encoder 10-15 %
+     * against 768, which reads each width-768 layer's panel in one pass (docs/performance.md "Depth blocks").
+     */
+    static final int KC = 768;
     /** Below this many multiply-adds a single thread is faster than handing work to the pool. */
     private static final long SERIAL_MACS = 1L << 18;
 
@@ -91,15 +96,25 @@ final class Gemm {
         });
     }
 
-    /** C[rows iFrom..iTo, cols n0..n0+width) over the full depth, one KC block at a time. */
+    /**
+     * The depth of the blocks a depth of {@code k} is cut into: as few blocks as {@link #KC} allows, of equal size
+     * (3072 → 4 × 768, 1024 → 2 × 512, rather than 768 + 256), the last one possibly shorter.
+     */
+    static int depthStep(int k) {
+        int blocks = (k + KC - 1) / KC;
+        return (k + blocks - 1) / blocks;
+    }
+
+    /** C[rows iFrom..iTo, cols n0..n0+width) over the full depth, one depth block at a time. */
     private static void computePanel(int iFrom, int iTo, int n0, int width, int k, float alpha, float[] a, int aOff,
                                      int lda, PanelPacker b, float[] bias, float[] c, int cOff, int ldc, float[] packed,
                                      float[] tile, Epilogue epilogue) {
         // Pre-packed weights are read in place; anything else is packed one depth block at a time into scratch.
         PackedLinear prepacked = b instanceof PanelPacker.Prepacked pp ? pp.weights() : null;
         float[] bp = prepacked != null ? prepacked.data() : packed;
-        for (int k0 = 0; k0 < k; k0 += KC) {
-            int kc = Math.min(KC, k - k0);
+        int step = depthStep(k);
+        for (int k0 = 0; k0 < k; k0 += step) {
+            int kc = Math.min(step, k - k0);
             int p0;
             if (prepacked != null) {
                 p0 = prepacked.offset(n0, k0);

@@ -62,7 +62,7 @@ public final class PackedLinear {
             float[] block = new float[Gemm.NR * Gemm.KC];
             for (int p = from; p < to; p++) {
                 int n0 = p * Gemm.NR, width = Math.min(Gemm.NR, n - n0);
-                for (int k0 = 0; k0 < k; k0 += Gemm.KC) {
+                for (int k0 = 0; k0 < k; k0 += Gemm.KC) {   // the layout does not depend on the block size
                     int kc = Math.min(Gemm.KC, k - k0);
                     packer.pack(n0, width, k0, kc, block);
                     System.arraycopy(block, 0, data, p * Gemm.NR * k + k0 * Gemm.NR, Gemm.NR * kc);

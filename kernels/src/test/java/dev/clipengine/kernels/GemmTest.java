@@ -20,6 +20,8 @@ class GemmTest {
         {197, 17, 7}, {7, 100, 300}, {65, 130, 129},
         // narrow last panels (one and two vectors) with odd depths: an attention head's 64 = 48 + 16 columns
         {12, 64, 33}, {8, 10, 129}, {9, 80, 3},
+        // depths of several blocks: 2 × 500, 3 × 513 with a shorter last one (C read back between blocks)
+        {9, 50, 1000}, {6, 97, 1537},
     };
 
     private static CpuBackend backend;
@@ -79,6 +81,21 @@ class GemmTest {
                 }
             }
             arena.close();
+        }
+    }
+
+    @Test
+    void depthIsCutIntoFewEqualBlocks() {
+        // hand-computed: the fewest blocks of at most KC, equal but for a shorter last one
+        assertEquals(768, Gemm.depthStep(768));
+        assertEquals(768, Gemm.depthStep(3072));
+        assertEquals(512, Gemm.depthStep(1024));
+        assertEquals(513, Gemm.depthStep(1537));
+        assertEquals(64, Gemm.depthStep(64));
+        assertEquals(1, Gemm.depthStep(1));
+        for (int k = 1; k <= 5000; k++) {
+            int step = Gemm.depthStep(k), blocks = (k + step - 1) / step;
+            assertTrue(step <= Gemm.KC && blocks == (k + Gemm.KC - 1) / Gemm.KC, "k=" + k);
         }
     }
 
