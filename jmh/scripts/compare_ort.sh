@@ -14,6 +14,8 @@
 #   SEGMENT_SIZES="336"   SegmentBenchmark.segment sizes (engine and baseline only; "" to skip)
 #   ORT=auto|0|1          ONNX Runtime runs: auto = when the jar has OnnxRuntimeBenchmark (built with -Ponnx) and
 #                         $ONNX_DIR exists (the ONNX files of jmh/scripts/export_vit_onnx.py, default /tmp/onnx)
+#   MODE=sample|thrpt    sample (default): JMH sample mode, each run's figure is the median time of its calls, which
+#                         a burst of interference on this shared machine moves less than the mean; thrpt: the mean
 # Prints one CSV line per run (round, size, benchmark, engine, ms per call) and the ratios.
 set -euo pipefail
 rounds=${1:-3}
@@ -35,14 +37,19 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# ms per call of one benchmark: throughput mode reports ops/s, average-time mode ms/op
+mode=${MODE:-sample}
+case "$mode" in sample|thrpt) ;; *) echo "error: MODE must be sample or thrpt, not $mode" >&2; exit 2 ;; esac
+
+# ms per call of one benchmark: the median of its calls (sample mode), or 1000 / ops per second (throughput mode)
 run() { # label jar regex size benchmark [extra params]
     local label=$1 j=$2 regex=$3 size=$4 bench=$5; shift 5
-    "$java" -jar "$j" "$regex" -p size="$size" "$@" -f 1 -wi 2 -i 4 -w 2 -r 2 -rf csv -rff "$out/r.csv" >/dev/null 2>&1 \
+    "$java" -jar "$j" "$regex" -p size="$size" "$@" -f 1 -wi 2 -i 4 -w 2 -r 2 -bm "$mode" -tu ms \
+        -rf csv -rff "$out/r.csv" >/dev/null 2>&1 \
         || { echo "error: $label $bench at $size failed (run it by hand to see why)" >&2; exit 1; }
-    awk -F, -v l="$label" -v s="$size" -v r="$round" -v b="$bench" \
-        'NR > 1 && $1 !~ /gflops/ { gsub(/"/, "", $5); gsub(/"/, "", $7);
-                                     printf "%s,%s,%s,%s,%.1f\n", r, s, b, l, ($7 == "ms/op" ? $5 : 1000 / $5) }' "$out/r.csv"
+    awk -F, -v l="$label" -v s="$size" -v r="$round" -v b="$bench" -v m="$mode" \
+        'NR > 1 && $1 !~ /gflops/ && (m == "thrpt" || $1 ~ /p0\.50/) {
+             gsub(/"/, "", $5); gsub(/"/, "", $7)
+             printf "%s,%s,%s,%s,%.1f\n", r, s, b, l, ($7 ~ /ops/ ? 1 / $5 : $5) }' "$out/r.csv"
 }
 
 peak() { # GFLOP/s of the FMA loop on every core, for reading the figures against
@@ -77,19 +84,20 @@ awk -F, '{ t[$1 "," $2 "," $3 "," $4] = $5; k[$1 "," $2 "," $3] = 1 }
               if (line != "") printf "%s @%s round %s:%s\n", p[3], p[2], p[1], line
           } }' "$out/all.csv" | sort -k1,1 -k2,2 -k4,4n
 echo
-echo "medians over the rounds of baseline time / engine time"
+echo "medians over the rounds of ONNX Runtime time / engine time and baseline time / engine time, and the lowest round"
 awk -F, '{ t[$1 "," $2 "," $3 "," $4] = $5; k[$2 "," $3] = 1; r[$1] = 1 }
-    END { for (x in k) {
-              n = 0
+    END { split("onnxruntime baseline", peers, " ")
+          for (x in k) for (q = 1; q <= 2; q++) {
+              peer = peers[q]; n = 0
               for (round in r) {
                   split(x, p, ",")
                   key = round "," p[1] "," p[2]
-                  if (t[key ",baseline"] && t[key ",engine"]) v[++n] = t[key ",baseline"] / t[key ",engine"]
+                  if (t[key "," peer] && t[key ",engine"]) v[++n] = t[key "," peer] / t[key ",engine"]
               }
               if (n == 0) continue
               for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { s = v[i]; v[i] = v[j]; v[j] = s }
               med = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
               split(x, p, ",")
-              printf "%s @%s: %.3f over %d rounds\n", p[2], p[1], med, n
+              printf "%s @%s, %s / engine: median %.3f, lowest %.3f over %d rounds\n", p[2], p[1], peer, med, v[1], n
               delete v
           } }' "$out/all.csv" | sort
