@@ -75,6 +75,9 @@ public final class JvmRelaunch {
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.INHERIT)
                 .redirectOutput(filterStdout ? ProcessBuilder.Redirect.PIPE : ProcessBuilder.Redirect.INHERIT);
+        // This JVM's options, those from JDK_JAVA_OPTIONS included, are on the child's command line already; the
+        // variable itself would make the child's java launcher add them a second time (a second -agentpath fails).
+        pb.environment().remove("JDK_JAVA_OPTIONS");
         pb.environment().putAll(child.environment());
         try {
             int code = ChildJvm.run(pb, err -> copyDroppingWarning(err, System.err),

@@ -71,6 +71,22 @@ class LauncherIT {
         }
     }
 
+    /** JDK_JAVA_OPTIONS reach the worker once: forwarded with the launcher's options, not added again by its launcher. */
+    @org.junit.jupiter.api.Test
+    void jdkJavaOptionsReachTheWorkerOnce(@TempDir Path tmp) throws Exception {
+        Path jar = Path.of(System.getProperty("engine.jar", "target/engine.jar"));
+        assertTrue(Files.isRegularFile(jar), "engine.jar not built at " + jar.toAbsolutePath());
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar.toString(), "--version").redirectErrorStream(true).redirectOutput(tmp.resolve("log.txt").toFile());
+        pb.environment().put("JDK_JAVA_OPTIONS", "-Dclipengine.launcher.probe=1");
+        Process p = pb.start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "engine.jar --version did not end");
+        String log = Files.readString(tmp.resolve("log.txt"));
+        assertEquals(0, p.exitValue(), log);
+        // each java launcher that reads the variable says so once on stderr: the launcher JVM, and not the worker
+        assertEquals(1, log.split("Picked up JDK_JAVA_OPTIONS", -1).length - 1, log);
+    }
+
     static long jsonCount(Path dir) throws Exception {
         if (!Files.isDirectory(dir)) return 0;
         try (Stream<Path> s = Files.list(dir)) {
