@@ -116,16 +116,40 @@ public final class SegmentServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Counts one request in the metrics, once: when its answer is about to go out ({@link #send}), so that a client
+     * that scrapes {@code /metrics} after reading an answer finds it counted, or at the end when none was sent.
+     */
+    private final class Tally {
+        static final String ATTRIBUTE = Tally.class.getName();
+        private final long start;
+        private String route;
+        private boolean counted;
+
+        Tally(long start, String route) {
+            this.start = start;
+            this.route = route;
+        }
+
+        void count(int status) {
+            if (counted) return;
+            counted = true;
+            metrics.request(route, status);
+            if (route.equals("/v1/segment")) metrics.segmentLatency((System.nanoTime() - start) / 1e9);
+        }
+    }
+
     private void handle(HttpExchange ex) throws IOException {
         long start = System.nanoTime();
         inFlight.incrementAndGet();
         String path = ex.getRequestURI().getPath();
-        String route = path;
+        Tally tally = new Tally(start, path);
+        ex.setAttribute(Tally.ATTRIBUTE, tally);
         int status = 500;
         try {
             status = switch (path) {
                 case "/v1/segment" -> {
-                    route = "/v1/segment";
+                    tally.route = "/v1/segment";
                     requireMethod(ex, "POST");
                     yield segment(ex, start);
                 }
@@ -144,7 +168,7 @@ public final class SegmentServer implements AutoCloseable {
                 default -> {
                     var file = files.get(path);
                     if (file.isEmpty()) {
-                        route = "other";
+                        tally.route = "other";
                         throw new HttpError(404, "no such resource: " + oneLine(path) + " (see /openapi.yaml)");
                     }
                     requireMethod(ex, "GET");
@@ -163,8 +187,7 @@ public final class SegmentServer implements AutoCloseable {
             log.flush();
             status = error(ex, 500, "internal error: " + e.getClass().getSimpleName(), 0);
         } finally {
-            metrics.request(route, status);
-            if (route.equals("/v1/segment")) metrics.segmentLatency((System.nanoTime() - start) / 1e9);
+            tally.count(status);   // a no-op when the answer was counted as it went out
             ex.close();
             inFlight.decrementAndGet();
         }
@@ -288,6 +311,7 @@ public final class SegmentServer implements AutoCloseable {
         h.set("Cache-Control", "no-store");
         h.set("X-Content-Type-Options", "nosniff");
         boolean head = ex.getRequestMethod().equals("HEAD");
+        if (ex.getAttribute(Tally.ATTRIBUTE) instanceof Tally t) t.count(status);
         ex.sendResponseHeaders(status, head ? -1 : body.length == 0 ? -1 : body.length);
         if (!head && body.length > 0) {
             try (OutputStream out = ex.getResponseBody()) {
