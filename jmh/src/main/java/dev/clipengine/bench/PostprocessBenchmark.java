@@ -1,6 +1,7 @@
 package dev.clipengine.bench;
 
 import dev.clipengine.segmentation.ClusterVoting;
+import dev.clipengine.segmentation.ClusterVotingBaseline;
 import dev.clipengine.segmentation.LabelTarget;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -7,7 +7,8 @@ import java.util.Arrays;
 
 /**
  * THE BASELINE: {@code ClusterVoting} as it was before it streamed by rows (issue 18), kept verbatim only to check
- * that the streaming version gives identical maps ({@code StreamingVotingTest}). It holds {@code 32 × outH × outW}
+ * that the streaming version gives identical maps ({@code StreamingVotingTest}) and to measure against it (jmh's
+ * {@code PostprocessBenchmark}, through this module's test-jar). It holds {@code 32 × outH × outW}
  * up-sampled logits and {@code K × outH × outW} prototype maps at once. Not used by the engine.
  *
  * <p>CLIPtrase post-processing of the reference pipeline (docs/cliptrase.md §3.2): per-pixel CLIP prediction, cluster prototypes,
